@@ -1,0 +1,1 @@
+"""Event-sourced volunteer time bank: the domain and the TimeBank application."""

@@ -1,0 +1,1 @@
+"""The domain: one aggregate per module, its events, pure policies and errors."""

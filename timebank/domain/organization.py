@@ -1,0 +1,82 @@
+"""The organization (志愿团体): registered by a volunteer, verified by an admin, run by organizers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from timebank.domain.actors import Actor, Role
+from timebank.domain.errors import Conflict, Forbidden, RuleViolation
+
+
+class Organization(Aggregate):
+    @event("Registered")
+    def __init__(
+        self,
+        name: str,
+        district: str,
+        street: str | None,
+        description: str,
+        registered_by: UUID,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.name = name
+        self.district = district
+        self.street = street
+        self.description = description
+        self.registered_by = registered_by
+        self.organizers: list[UUID] = [registered_by]
+        self.verified = False
+
+    # Queries -----------------------------------------------------------------
+    def is_organizer(self, actor: Actor) -> bool:
+        return actor.role is Role.VOLUNTEER and actor.id in self.organizers
+
+    def require_organizer(self, actor: Actor) -> None:
+        """谁组织谁记录: only this organization's organizers act for it."""
+        if not self.is_organizer(actor):
+            raise Forbidden(f"only organizers of organization {self.id} may do this")
+
+    def require_verified(self) -> None:
+        if not self.verified:
+            raise RuleViolation(
+                f"organization {self.id} is not verified yet; an admin must verify it first",
+                field="organization_id",
+            )
+
+    # Commands ----------------------------------------------------------------
+    def verify(self, actor: Actor, at: datetime) -> None:
+        if actor.role is not Role.ADMIN:
+            raise Forbidden("only an admin verifies organizations")
+        if self.verified:
+            raise Conflict(f"organization {self.id} is already verified")
+        self._verified(actor=actor.ref, at=at)
+
+    @event("Verified")
+    def _verified(self, actor: str, at: datetime) -> None:
+        self.verified = True
+
+    def add_organizer(self, volunteer_id: UUID, actor: Actor, at: datetime) -> None:
+        self.require_organizer(actor)
+        if volunteer_id in self.organizers:
+            raise Conflict(f"volunteer {volunteer_id} is already an organizer", field="volunteer_id")
+        self._organizer_added(volunteer_id=volunteer_id, actor=actor.ref, at=at)
+
+    @event("OrganizerAdded")
+    def _organizer_added(self, volunteer_id: UUID, actor: str, at: datetime) -> None:
+        self.organizers.append(volunteer_id)
+
+    def remove_organizer(self, volunteer_id: UUID, actor: Actor, at: datetime) -> None:
+        self.require_organizer(actor)
+        if volunteer_id not in self.organizers:
+            raise Conflict(f"volunteer {volunteer_id} is not an organizer", field="volunteer_id")
+        if len(self.organizers) == 1:
+            raise RuleViolation("an organization keeps at least one organizer", field="volunteer_id")
+        self._organizer_removed(volunteer_id=volunteer_id, actor=actor.ref, at=at)
+
+    @event("OrganizerRemoved")
+    def _organizer_removed(self, volunteer_id: UUID, actor: str, at: datetime) -> None:
+        self.organizers.remove(volunteer_id)

@@ -1,0 +1,50 @@
+"""The project (项目): an activity run by an organization, with the person in charge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+# Activity categories. Those in EXCLUDED_FROM_STAR_LEVELS are recorded but never count towards
+# star levels (Beijing's examples); the star-level rules read this, records keep the category.
+CATEGORIES = (
+    "community_service",
+    "elderly_care",
+    "child_care",
+    "disability_support",
+    "environment",
+    "culture",
+    "education",
+    "health",
+    "emergency",
+    "large_event",
+    "civilization_practice",
+    "other",
+)
+
+
+class Project(Aggregate):
+    @event("Published")
+    def __init__(
+        self,
+        organization_id: UUID,
+        name: str,
+        description: str,
+        category: str,
+        district: str,
+        street: str | None,
+        community: str | None,
+        person_in_charge: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.organization_id = organization_id
+        self.name = name
+        self.description = description
+        self.category = category
+        self.district = district
+        self.street = street
+        self.community = community
+        self.person_in_charge = person_in_charge

@@ -1,0 +1,105 @@
+"""Versioned rule sets: every configurable figure of DOMAIN.md, by effective date."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The figures in force from `effective_from` until the next version."""
+
+    version: str
+    effective_from: date
+    credit_minutes_per_service_hour: int = 60
+    recording_deadline_working_days: int = 10
+    confirmation_deadline_working_days: int = 10
+    auto_check_out_after_hours: int = 24
+    min_registration_age: int = 14
+    guardian_consent_below_age: int = 18
+    max_service_minutes_per_day: int = 16 * 60
+
+    def credits_for(self, service_minutes: int) -> int:
+        """Credit-minutes earned by confirmed service minutes (integer, rounded down)."""
+        return service_minutes * self.credit_minutes_per_service_hour // 60
+
+
+DEFAULT_RULES: tuple[RuleSet, ...] = (
+    RuleSet(version="beijing-2021", effective_from=date(2021, 3, 1)),
+)
+
+
+class RuleBook:
+    """All versions; `in_force(day)` gives the one that applies on that day."""
+
+    def __init__(self, versions: tuple[RuleSet, ...] = DEFAULT_RULES) -> None:
+        if not versions:
+            raise ValueError("a rule book needs at least one version")
+        self.versions = tuple(sorted(versions, key=lambda r: r.effective_from))
+        names = [r.version for r in self.versions]
+        if len(set(names)) != len(names):
+            raise ValueError("rule set versions must have distinct names")
+
+    def in_force(self, day: date) -> RuleSet:
+        current = None
+        for rules in self.versions:
+            if rules.effective_from <= day:
+                current = rules
+        if current is None:
+            raise ValueError(f"no rule set is in force on {day.isoformat()}")
+        return current
+
+    def by_version(self, version: str) -> RuleSet:
+        for rules in self.versions:
+            if rules.version == version:
+                return rules
+        raise KeyError(version)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> RuleBook:
+        """Load versions from JSON: a list of objects with RuleSet's fields; missing fields default."""
+        raw: list[dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(RuleSet)}
+        versions = []
+        for item in raw:
+            unknown = set(item) - known
+            if unknown:
+                raise ValueError(f"unknown rule fields: {sorted(unknown)}")
+            versions.append(RuleSet(**{**item, "effective_from": date.fromisoformat(item["effective_from"])}))
+        return cls(tuple(versions))
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [{**asdict(r), "effective_from": r.effective_from.isoformat()} for r in self.versions]
+
+
+class WorkingCalendar(Protocol):
+    """China's official working days (with 调休); injected so the domain stays free of I/O."""
+
+    def is_working_day(self, day: date) -> bool: ...
+
+
+def add_working_days(calendar: WorkingCalendar, start: date, count: int) -> date:
+    """The date `count` working days after `start` (start itself does not count)."""
+    from datetime import timedelta
+
+    day = start
+    remaining = count
+    while remaining > 0:
+        day = day + timedelta(days=1)
+        if calendar.is_working_day(day):
+            remaining -= 1
+    return day
+
+
+class WeekdayCalendar:
+    """Monday to Friday; for tests and for years no official calendar covers when so configured."""
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5
+
+
+__all__ = ["RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]

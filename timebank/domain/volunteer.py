@@ -1,0 +1,133 @@
+"""The volunteer (志愿者): real-name registration, one person one account, and their commitments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
+from timebank.domain.ids import natural_id
+from timebank.domain.rules import RuleSet
+
+SEXES = ("female", "male", "unspecified")
+ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent_resident")
+
+# Fields of `personal_data` that identify the person; the API masks or omits them.
+PERSONAL_FIELDS = ("name", "sex", "birth_date", "id_type", "id_number", "phone")
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def mask_id_number(id_number: str) -> str:
+    """Keep the first 3 and the last 2 characters, as printed on certificates."""
+    if len(id_number) <= 5:
+        return "*" * len(id_number)
+    return id_number[:3] + "*" * (len(id_number) - 5) + id_number[-2:]
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone[-11:]
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
+
+
+def check_registration(
+    *, birth_date: date, guardian_consent: bool, today: date, rules: RuleSet
+) -> None:
+    """Registration from age 14; under 18 needs a guardian's consent (configurable)."""
+    if birth_date > today:
+        raise InvalidInput("birth_date is in the future", field="birth_date")
+    age = age_on(birth_date, today)
+    if age < rules.min_registration_age:
+        raise RuleViolation(
+            f"registration is open from age {rules.min_registration_age}; this person is {age}",
+            field="birth_date",
+        )
+    if age < rules.guardian_consent_below_age and not guardian_consent:
+        raise RuleViolation(
+            f"a volunteer under {rules.guardian_consent_below_age} needs guardian_consent",
+            field="guardian_consent",
+        )
+
+
+class Volunteer(Aggregate):
+    """A registered person. Personal data sits in one dict so it can later be encrypted whole."""
+
+    @event("Registered")
+    def __init__(
+        self,
+        volunteer_number: str,
+        personal_data: dict[str, Any],
+        home: dict[str, str],
+        skills: list[str],
+        service_categories: list[str],
+        guardian_consent: bool,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.volunteer_number = volunteer_number
+        self.personal_data = personal_data
+        self.home = home
+        self.skills = skills
+        self.service_categories = service_categories
+        self.guardian_consent = guardian_consent
+        self.registered_at = at
+        # shift id -> [start, end] of shifts signed up for and not yet cancelled.
+        self.commitments: dict[str, list[datetime]] = {}
+
+    @property
+    def birth_date(self) -> date:
+        return date.fromisoformat(self.personal_data["birth_date"])
+
+    def commit_to_shift(self, shift_id: UUID, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
+        """Refuse a second booking that overlaps one already held (ended shifts are forgotten)."""
+        for other_id, (start, end) in self.commitments.items():
+            if other_id != str(shift_id) and start < ends_at and starts_at < end:
+                raise Conflict(
+                    f"this volunteer is already signed up for shift {other_id}, which overlaps",
+                    field="volunteer_id",
+                    overlapping_shift_id=other_id,
+                )
+        self._committed(shift_id=shift_id, starts_at=starts_at, ends_at=ends_at, actor=actor, at=at)
+
+    @event("CommittedToShift")
+    def _committed(self, shift_id: UUID, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
+        # Keep the state small for long-lived volunteers: drop commitments that have ended.
+        self.commitments = {k: v for k, v in self.commitments.items() if v[1] > at}
+        self.commitments[str(shift_id)] = [starts_at, ends_at]
+
+    def release_shift(self, shift_id: UUID, actor: str, at: datetime) -> None:
+        if str(shift_id) in self.commitments:
+            self._released(shift_id=shift_id, actor=actor, at=at)
+
+    @event("ReleasedShift")
+    def _released(self, shift_id: UUID, actor: str, at: datetime) -> None:
+        self.commitments.pop(str(shift_id), None)
+
+
+class IdentityClaim(Aggregate):
+    """Claims one identity document for one volunteer: its id is a keyed hash, never the number."""
+
+    @staticmethod
+    def create_id(identity_key: str) -> UUID:
+        return natural_id("identity", identity_key)
+
+    @event("Claimed")
+    def __init__(self, identity_key: str, volunteer_id: UUID, at: datetime) -> None:
+        self.volunteer_id = volunteer_id
+
+
+class VolunteerNumberClaim(Aggregate):
+    """Reserves a volunteer number (志愿者编号) so that two people never share one."""
+
+    @staticmethod
+    def create_id(volunteer_number: str) -> UUID:
+        return natural_id("volunteer-number", volunteer_number)
+
+    @event("Claimed")
+    def __init__(self, volunteer_number: str, volunteer_id: UUID, at: datetime) -> None:
+        self.volunteer_id = volunteer_id
