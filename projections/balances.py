@@ -1,0 +1,149 @@
+"""Balances and statements, by double entry from transfers; derived accounts (issuance) included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Uuid, insert, select, update
+
+from projections.base import Projection, handles
+from projections.db import UTCDateTime, metadata
+from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
+from timebank.domain.ledger import CORRECTION, REVOCATION, SERVICE_CREDIT, TimeAccount, Transfer
+
+# Kinds whose posted amounts count towards "earned to date" (net of corrections and revocations).
+EARNING_KINDS = (SERVICE_CREDIT, CORRECTION, REVOCATION)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("owner_id", Uuid, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("floor", Integer, nullable=False),
+    Column("posted_credits", Integer, nullable=False),
+    Column("posted_debits", Integer, nullable=False),
+    Column("pending_credits", Integer, nullable=False),
+    Column("pending_debits", Integer, nullable=False),
+    Column("earned_to_date", Integer, nullable=False),
+    Column("updated_at", UTCDateTime),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("debit_account_id", Uuid, nullable=False),
+    Column("credit_account_id", Uuid, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("posted_amount", Integer, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("pending", Boolean, nullable=False),
+    Column("reference", String(80)),
+    Column("rules_version", String(40), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+)
+
+# One line per account per movement, in log order: what a statement lists.
+entries = Table(
+    "statement_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("transfer_id", Uuid, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("phase", String(10), nullable=False),  # pending | posted | voided
+    Column("amount", Integer, nullable=False),  # signed: + credit, - debit; posted phase changes the balance
+    Column("balance", Integer, nullable=False),  # posted balance after this line
+    Column("reference", String(80)),
+    Index("ix_entries_account", "account_id", "seq"),
+)
+
+DERIVED_ACCOUNTS = {ISSUANCE_ACCOUNT_ID: "issuance"}
+
+
+class Balances(Projection):
+    name = "balances"
+    tables = (accounts, transfers, entries)
+
+    @handles(TimeAccount.Opened)
+    def _opened(self, conn: Connection, e: Any) -> None:
+        self._ensure(conn, e.originator_id, owner_id=e.owner_id, kind=e.kind, floor=e.floor, at=e.at)
+
+    def _ensure(self, conn: Connection, account_id: Any, *, owner_id: Any = None, kind: str | None = None, floor: int = 0, at: Any) -> None:
+        exists = conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first()
+        if exists:
+            if owner_id is not None:
+                conn.execute(update(accounts).where(accounts.c.id == account_id).values(owner_id=owner_id, kind=kind, floor=floor))
+            return
+        conn.execute(
+            insert(accounts).values(
+                id=account_id, owner_id=owner_id, kind=kind or DERIVED_ACCOUNTS.get(account_id, "unknown"),
+                floor=floor, posted_credits=0, posted_debits=0, pending_credits=0, pending_debits=0,
+                earned_to_date=0, updated_at=at,
+            )
+        )
+
+    def _move(self, conn: Connection, account_id: Any, side: str, phase: str, amount: int, kind: str, transfer_id: Any, reference: Any, at: Any) -> None:
+        """Apply one side of a movement to an account and append its statement line."""
+        self._ensure(conn, account_id, at=at)
+        c = accounts.c
+        sign = 1 if side == "credit" else -1
+        values: dict[str, Any] = {"updated_at": at}
+        if phase == "pending":
+            col = c.pending_credits if side == "credit" else c.pending_debits
+            values[col.name] = col + amount
+        elif phase in ("posted", "resolve"):
+            col = c.posted_credits if side == "credit" else c.posted_debits
+            values[col.name] = col + amount
+            if kind in EARNING_KINDS:
+                values["earned_to_date"] = c.earned_to_date + sign * amount
+        conn.execute(update(accounts).where(c.id == account_id).values(**values))
+        row = conn.execute(select(c.posted_credits, c.posted_debits).where(c.id == account_id)).one()
+        conn.execute(
+            insert(entries).values(
+                account_id=account_id, transfer_id=transfer_id, at=at, kind=kind,
+                phase="posted" if phase == "resolve" else phase, amount=sign * amount,
+                balance=row.posted_credits - row.posted_debits, reference=reference,
+            )
+        )
+
+    @handles(Transfer.Created)
+    def _created(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            insert(transfers).values(
+                id=e.originator_id, debit_account_id=e.debit_account_id, credit_account_id=e.credit_account_id,
+                amount=e.amount, posted_amount=0 if e.pending else e.amount, kind=e.kind,
+                status="pending" if e.pending else "posted", pending=e.pending, reference=e.reference,
+                rules_version=e.rules_version, actor=e.actor, created_at=e.at,
+            )
+        )
+        phase = "pending" if e.pending else "posted"
+        self._move(conn, e.debit_account_id, "debit", phase, e.amount, e.kind, e.originator_id, e.reference, e.at)
+        self._move(conn, e.credit_account_id, "credit", phase, e.amount, e.kind, e.originator_id, e.reference, e.at)
+
+    def _resolve(self, conn: Connection, e: Any, posted_amount: int, status: str) -> None:
+        t = conn.execute(select(transfers).where(transfers.c.id == e.originator_id)).one()
+        conn.execute(
+            update(transfers).where(transfers.c.id == t.id).values(status=status, posted_amount=posted_amount, resolved_at=e.at)
+        )
+        c = accounts.c
+        for account_id, side in ((t.debit_account_id, "debit"), (t.credit_account_id, "credit")):
+            col = c.pending_credits if side == "credit" else c.pending_debits
+            conn.execute(update(accounts).where(c.id == account_id).values({col.name: col - t.amount}))
+            if posted_amount:
+                self._move(conn, account_id, side, "resolve", posted_amount, t.kind, t.id, t.reference, e.at)
+            else:
+                self._move(conn, account_id, side, "voided", t.amount, t.kind, t.id, t.reference, e.at)
+
+    @handles(Transfer.Posted)
+    def _posted(self, conn: Connection, e: Any) -> None:
+        self._resolve(conn, e, e.amount, "posted")
+
+    @handles(Transfer.Voided)
+    def _voided(self, conn: Connection, e: Any) -> None:
+        self._resolve(conn, e, 0, "voided")

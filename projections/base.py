@@ -1,0 +1,45 @@
+"""A projection: the tables it owns and one handler per event type it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from eventsourcing.utils import get_topic
+from sqlalchemy import Connection, Table
+
+Handler = Callable[[Any, Connection, Any], None]
+
+
+def handles(*event_classes: type) -> Callable[[Handler], Handler]:
+    """Mark a method as the handler of the given event classes."""
+
+    def mark(method: Handler) -> Handler:
+        method._handles = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Projection:
+    """Subclasses set `name` and `tables` and decorate handlers with `@handles(Event, ...)`."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[Table, ...]]
+    _handlers: ClassVar[dict[type, Handler]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+        for attr in vars(cls).values():
+            for event_class in getattr(attr, "_handles", ()):
+                cls._handlers[event_class] = attr
+
+    @classmethod
+    def topics(cls) -> set[str]:
+        return {get_topic(c) for c in cls._handlers}
+
+    def handle(self, conn: Connection, event: Any) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self, conn, event)

@@ -1,0 +1,134 @@
+"""The directory: volunteers (masked personal data), organizations, organizers and projects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, Connection, ForeignKey, Index, Integer, String, Table, Text, Uuid, delete, insert, update
+
+from projections.base import Projection, handles
+from projections.db import UTCDateTime, metadata
+from timebank.domain.organization import Organization
+from timebank.domain.project import Project
+from timebank.domain.volunteer import Volunteer, mask_id_number, mask_phone
+
+volunteers = Table(
+    "volunteers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("volunteer_number", String(16), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("sex", String(16), nullable=False),
+    Column("birth_date", String(10), nullable=False),
+    Column("id_type", String(32), nullable=False),
+    Column("id_number_masked", String(40), nullable=False),
+    Column("phone_masked", String(20), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("street", String(64), nullable=False),
+    Column("community", String(64), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("service_categories", JSON, nullable=False),
+    Column("guardian_consent", Boolean, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("street", String(64)),
+    Column("description", Text, nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("registered_by", Uuid, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("verified_at", UTCDateTime),
+)
+
+organizers = Table(
+    "organizers",
+    metadata,
+    Column("organization_id", Uuid, ForeignKey("organizations.id"), primary_key=True),
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("added_at", UTCDateTime, nullable=False),
+    Index("ix_organizers_volunteer", "volunteer_id"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("organization_id", Uuid, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("street", String(64)),
+    Column("community", String(64)),
+    Column("person_in_charge", String(100), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("shift_count", Integer, nullable=False, default=0),
+)
+
+
+class Directory(Projection):
+    name = "directory"
+    tables = (volunteers, organizations, organizers, projects)
+
+    @handles(Volunteer.Registered)
+    def _volunteer_registered(self, conn: Connection, e: Any) -> None:
+        personal = e.personal_data
+        conn.execute(
+            insert(volunteers).values(
+                id=e.originator_id,
+                volunteer_number=e.volunteer_number,
+                name=personal["name"],
+                sex=personal["sex"],
+                birth_date=personal["birth_date"],
+                id_type=personal["id_type"],
+                id_number_masked=mask_id_number(personal["id_number"]),
+                phone_masked=mask_phone(personal["phone"]),
+                district=e.home.get("district", ""),
+                street=e.home.get("street", ""),
+                community=e.home.get("community", ""),
+                skills=list(e.skills),
+                service_categories=list(e.service_categories),
+                guardian_consent=e.guardian_consent,
+                registered_at=e.at,
+            )
+        )
+
+    @handles(Organization.Registered)
+    def _organization_registered(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            insert(organizations).values(
+                id=e.originator_id, name=e.name, district=e.district, street=e.street,
+                description=e.description, verified=False, registered_by=e.registered_by, registered_at=e.at,
+            )
+        )
+        conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
+
+    @handles(Organization.Verified)
+    def _organization_verified(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(organizations).where(organizations.c.id == e.originator_id).values(verified=True, verified_at=e.at))
+
+    @handles(Organization.OrganizerAdded)
+    def _organizer_added(self, conn: Connection, e: Any) -> None:
+        conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
+
+    @handles(Organization.OrganizerRemoved)
+    def _organizer_removed(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            delete(organizers).where(organizers.c.organization_id == e.originator_id, organizers.c.volunteer_id == e.volunteer_id)
+        )
+
+    @handles(Project.Published)
+    def _project_published(self, conn: Connection, e: Any) -> None:
+        conn.execute(
+            insert(projects).values(
+                id=e.originator_id, organization_id=e.organization_id, name=e.name, description=e.description,
+                category=e.category, district=e.district, street=e.street, community=e.community,
+                person_in_charge=e.person_in_charge, published_at=e.at, shift_count=0,
+            )
+        )
