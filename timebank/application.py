@@ -244,9 +244,9 @@ class TimeBank(Application):
         )
         # The library gives new aggregates a random id; make it the one the token and actor name.
         volunteer = self._with_id(volunteer, volunteer_id)
-        claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, at=now)
-        number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, at=now)
-        account = TimeAccount(owner_id=volunteer_id, kind="volunteer", floor=0, at=now)
+        claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, actor=actor, at=now)
+        number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, actor=actor, at=now)
+        account = TimeAccount(owner_id=volunteer_id, kind="volunteer", floor=0, actor=actor, at=now)
         secret, token = self._new_token(Role.VOLUNTEER, volunteer_id, "registration", actor, now)
         self.save(volunteer, claim, number_claim, account, token)
         return Registration(volunteer_id, number, secret)

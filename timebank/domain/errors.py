@@ -35,3 +35,7 @@ class Forbidden(DomainError):
 
 class ConcurrencyConflict(DomainError):
     """Another writer kept winning; the command was retried and gave up."""
+
+
+class ServiceUnavailable(DomainError):
+    """The service cannot decide now (e.g. the official calendar of a year is not known yet)."""

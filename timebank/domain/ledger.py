@@ -33,7 +33,7 @@ class TimeAccount(Aggregate):
         return natural_id("account", str(owner_id))
 
     @event("Opened")
-    def __init__(self, owner_id: UUID, kind: str, floor: int, at: datetime) -> None:
+    def __init__(self, owner_id: UUID, kind: str, floor: int, actor: str, at: datetime) -> None:
         self.owner_id = owner_id
         self.kind = kind
         self.floor = floor
@@ -47,7 +47,9 @@ class TimeAccount(Aggregate):
     def available(self) -> int:
         return self.posted_credits - self.posted_debits - self.pending_debits
 
-    def apply_transfer(self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, at: datetime) -> None:
+    def apply_transfer(
+        self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, actor: str, at: datetime
+    ) -> None:
         if side == "debit" and kind not in SYSTEM_REVERSALS and self.available - amount < self.floor:
             raise RuleViolation(
                 f"insufficient credits: {self.available} credit-minutes available, {amount} needed",
@@ -55,12 +57,13 @@ class TimeAccount(Aggregate):
                 available=self.available,
             )
         self._transfer_applied(
-            transfer_id=transfer_id, side=side, amount=amount, pending=pending, kind=kind, counterparty_id=counterparty_id, at=at
+            transfer_id=transfer_id, side=side, amount=amount, pending=pending, kind=kind, counterparty_id=counterparty_id,
+            actor=actor, at=at,
         )
 
     @event("TransferApplied")
     def _transfer_applied(
-        self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, at: datetime
+        self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, actor: str, at: datetime
     ) -> None:
         if pending:
             self.open_pending[str(transfer_id)] = [side, amount]
@@ -73,14 +76,14 @@ class TimeAccount(Aggregate):
         else:
             self.posted_credits += amount
 
-    def resolve_pending(self, transfer_id: UUID, posted_amount: int, at: datetime) -> None:
+    def resolve_pending(self, transfer_id: UUID, posted_amount: int, actor: str, at: datetime) -> None:
         """Post (all or part of) a pending transfer, or void it with posted_amount 0."""
         if str(transfer_id) not in self.open_pending:
             raise Conflict(f"transfer {transfer_id} is not pending on this account")
-        self._pending_resolved(transfer_id=transfer_id, posted_amount=posted_amount, at=at)
+        self._pending_resolved(transfer_id=transfer_id, posted_amount=posted_amount, actor=actor, at=at)
 
     @event("PendingResolved")
-    def _pending_resolved(self, transfer_id: UUID, posted_amount: int, at: datetime) -> None:
+    def _pending_resolved(self, transfer_id: UUID, posted_amount: int, actor: str, at: datetime) -> None:
         side, amount = self.open_pending.pop(str(transfer_id))
         assert isinstance(amount, int)
         if side == "debit":
@@ -180,9 +183,9 @@ def open_transfer(
         at=at,
     )
     if debit is not None:
-        debit.apply_transfer(transfer_id, "debit", amount, pending, kind, credit_account_id, at)
+        debit.apply_transfer(transfer_id, "debit", amount, pending, kind, credit_account_id, actor, at)
     if credit is not None:
-        credit.apply_transfer(transfer_id, "credit", amount, pending, kind, debit_account_id, at)
+        credit.apply_transfer(transfer_id, "credit", amount, pending, kind, debit_account_id, actor, at)
     return transfer
 
 
@@ -200,4 +203,4 @@ def resolve_transfer(
     transfer.resolve(posted_amount, reason, actor, at)
     for account in (debit, credit):
         if account is not None:
-            account.resolve_pending(transfer.id, posted_amount, at)
+            account.resolve_pending(transfer.id, posted_amount, actor, at)

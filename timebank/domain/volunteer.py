@@ -117,7 +117,7 @@ class IdentityClaim(Aggregate):
         return natural_id("identity", identity_key)
 
     @event("Claimed")
-    def __init__(self, identity_key: str, volunteer_id: UUID, at: datetime) -> None:
+    def __init__(self, identity_key: str, volunteer_id: UUID, actor: str, at: datetime) -> None:
         self.volunteer_id = volunteer_id
 
 
@@ -129,5 +129,5 @@ class VolunteerNumberClaim(Aggregate):
         return natural_id("volunteer-number", volunteer_number)
 
     @event("Claimed")
-    def __init__(self, volunteer_number: str, volunteer_id: UUID, at: datetime) -> None:
+    def __init__(self, volunteer_number: str, volunteer_id: UUID, actor: str, at: datetime) -> None:
         self.volunteer_id = volunteer_id

@@ -1,0 +1,89 @@
+"""The composition root: settings -> TimeBank, read models, projector -> the Flask app."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from flask_smorest import Api
+
+from api import accounts, aggregates, organizations, projects, service_records, shifts, volunteers
+from api.auth import load_actor
+from api.calendar import ChinaCalendar
+from api.errors import register_error_handlers
+from api.services import Services
+from projections.db import make_engine
+from projections.runner import Projector
+from timebank.application import TimeBank
+from timebank.clock import utcnow
+from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
+from timebank.settings import Settings
+
+log = logging.getLogger(__name__)
+BLUEPRINTS = (volunteers, organizations, projects, shifts, service_records, accounts, aggregates)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
+    """Wire the application and its read models. Connects to the databases; call it once."""
+    rules = RuleBook.from_file(settings.rules_file) if settings.rules_file else RuleBook()
+    calendar: WorkingCalendar = ChinaCalendar() if settings.calendar == "china" else WeekdayCalendar()
+    timebank = TimeBank(
+        env=settings.event_store_env(), rules=rules, calendar=calendar, clock=clock,
+        identity_secret=settings.resolved_secret_key(),
+    )
+    engine = make_engine(settings.read_model_url(), schema=settings.database_schema)
+    projector = Projector(timebank.recorder, timebank.mapper, engine)
+    projector.create_tables()
+    return Services(settings, timebank, engine, projector)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
+    settings = settings or (services.settings if services else Settings.from_env())
+    services = services or build_services(settings)
+    app = Flask("timebank")
+    app.config.update(
+        API_TITLE="Volunteer time bank",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["timebank"] = services
+    api = Api(app, spec_kwargs={"info": {"description": "Service hours as immutable events; balances, records and rosters as views."}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    for module in BLUEPRINTS:
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+
+    @app.before_request
+    def _before() -> None:
+        TimeBank.reset_last_position()
+        load_actor()
+
+    @app.after_request
+    def _after(response: Response) -> Response:
+        position = TimeBank.last_position()
+        if position is not None:
+            response.headers["X-Event-Position"] = str(position)
+            services.projector.nudge()
+        return response
+
+    @app.get("/api/health")
+    def health() -> Response:
+        """Liveness and how far the views have got."""
+        views = services.projector.positions()
+        return jsonify({"status": "ok", "event_position": services.timebank.recorder.max_notification_id() or 0, "views": views})
+
+    @app.get("/")
+    def index() -> Response:
+        return jsonify({"service": "volunteer time bank", "docs": "/docs", "openapi": "/openapi.json"})
+
+    return app

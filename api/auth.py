@@ -1,0 +1,77 @@
+"""Bearer-token authentication and the read-side access rules (commands check their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import g, request
+from werkzeug.exceptions import Unauthorized
+
+from api.services import services
+from timebank.domain.actors import Actor, Role
+from timebank.domain.errors import NotFound
+
+READ_ALL = (Role.ADMIN, Role.AUDITOR)
+
+
+class MissingToken(Unauthorized):
+    description = "this needs an access token: send 'Authorization: Bearer <token>'"
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [*super().get_headers(environ, scope), ("WWW-Authenticate", 'Bearer realm="timebank"')]
+
+
+def load_actor() -> None:
+    """before_request: resolve the bearer token, if any, into g.actor."""
+    g.actor = None
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise MissingToken("the Authorization header must be 'Bearer <token>'")
+    actor = services().timebank.authenticate(token.strip())
+    if actor is None:
+        raise MissingToken("this access token is unknown or revoked")
+    g.actor = actor
+
+
+def actor() -> Actor:
+    """The authenticated actor, or 401."""
+    current = g.get("actor")
+    if current is None:
+        raise MissingToken()
+    return current
+
+
+def hidden(what: str, object_id: UUID, field: str) -> NotFound:
+    """Objects a reader may not see are reported as not found, so ids cannot be probed."""
+    return NotFound(f"{what} {object_id} not found", field=field)
+
+
+def require_self_or_reader(volunteer_id: UUID, what: str = "volunteer", field: str = "volunteer_id") -> Actor:
+    """The volunteer themself, an auditor or an admin."""
+    who = actor()
+    if who.role in READ_ALL or (who.role is Role.VOLUNTEER and who.id == volunteer_id):
+        return who
+    raise hidden(what, volunteer_id, field)
+
+
+def require_organizer_or_reader(organization_id: UUID, what: str, object_id: UUID, field: str) -> Actor:
+    who = actor()
+    if who.role in READ_ALL or services().timebank.is_organizer(who, organization_id):
+        return who
+    raise hidden(what, object_id, field)
+
+
+def can_see_roster(organization_id: UUID) -> bool:
+    who = actor()
+    return who.role in READ_ALL or services().timebank.is_organizer(who, organization_id)
+
+
+def can_see_record(record: dict[str, Any]) -> bool:
+    who = actor()
+    if who.role in READ_ALL or (who.role is Role.VOLUNTEER and who.id == record["volunteer_id"]):
+        return True
+    return services().timebank.is_organizer(who, record["organization_id"])

@@ -1,0 +1,172 @@
+"""The `timebank` command: serve, projector, clock, tokens, projections."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from timebank.domain.actors import Role
+from timebank.settings import Settings
+
+
+def _settings(data_dir: str | None = None) -> Settings:
+    overrides: dict[str, Any] = {"data_dir": Path(data_dir)} if data_dir else {}
+    return Settings.from_env(**overrides)
+
+
+@click.group()
+@click.option("--log-level", default=os.environ.get("TIMEBANK_LOG_LEVEL", "INFO"), show_default=True)
+def main(log_level: str) -> None:
+    """Volunteer time bank: service hours as immutable events."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Seed demo data on first start and print access tokens.")
+@click.option("--data-dir", default=None, help="Directory for the SQLite files (default ./var or TIMEBANK_DATA_DIR).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-clock", is_flag=True, help="Do not run the scheduled jobs in this process.")
+def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool) -> None:
+    """Run web, projector and clock in one process."""
+    from werkzeug.serving import make_server
+
+    from api.app import build_services, create_app
+    from api.clock import build_scheduler
+
+    settings = _settings(data_dir)
+    services = build_services(settings)
+    services.projector.start(settings.poll_interval_seconds)
+    if demo:
+        _demo(services, settings, port, host)
+    scheduler = None if no_clock else build_scheduler(services, blocking=False)
+    if scheduler:
+        scheduler.start()
+    app = create_app(settings, services=services)
+    server = make_server(host, port, app, threaded=True)
+    store = settings.database_url and "PostgreSQL" or f"SQLite in {settings.data_dir.resolve()}"
+    click.echo(f"timebank serving on http://{host}:{port} ({store}); docs at http://{host}:{port}/docs", err=True)
+
+    def _stop(*_: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        server.serve_forever()
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=False)
+        services.close()
+        click.echo("timebank stopped", err=True)
+
+
+def _demo(services: Any, settings: Settings, port: int, host: str) -> None:
+    from dataclasses import asdict
+
+    from api.demo import is_seeded, seed_demo
+
+    tokens_file = settings.data_dir / "demo-tokens.json"
+    if not is_seeded(services.timebank):
+        click.echo("seeding demo data ...", err=True)
+        access = seed_demo(services.timebank, progress=lambda msg: click.echo(f"  {msg}", err=True))
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        tokens_file.write_text(json.dumps(asdict(access), default=str, indent=2), encoding="utf-8")
+        tokens_file.chmod(0o600)
+        services.projector.nudge()
+    if tokens_file.exists():
+        access_data = json.loads(tokens_file.read_text(encoding="utf-8"))
+        click.echo("\nDemo access tokens (send as 'Authorization: Bearer <token>'):")
+        for role in ("admin", "auditor", "organizer", "volunteer"):
+            click.echo(f"  {role:<10} {access_data[f'{role}_token']}")
+        click.echo(f"  organizer id {access_data['organizer_id']}\n  volunteer id {access_data['volunteer_id']}")
+        click.echo(f"Interactive API docs: http://{host}:{port}/docs\n")
+    else:
+        click.echo("this data directory already holds events that were not seeded as a demo; no demo tokens to show", err=True)
+
+
+@main.command()
+def projector() -> None:
+    """Follow the event log and keep every read model current (the Procfile's projector)."""
+    from api.app import build_services
+
+    settings = _settings()
+    services = build_services(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    services.projector.start(settings.poll_interval_seconds)
+    click.echo("projector running", err=True)
+    stop.wait()
+    services.close()
+
+
+@main.command()
+def clock() -> None:
+    """Run the scheduled jobs (exactly one clock process per deployment)."""
+    from api.app import build_services
+    from api.clock import build_scheduler
+
+    services = build_services(_settings())
+    click.echo("clock running", err=True)
+    build_scheduler(services, blocking=True).start()
+
+
+@main.group()
+def tokens() -> None:
+    """Access tokens."""
+
+
+@tokens.command("create")
+@click.option("--role", type=click.Choice(["admin", "auditor"]), required=True)
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--data-dir", default=None)
+def tokens_create(role: str, label: str, data_dir: str | None) -> None:
+    """Print a new admin or auditor token (only its hash is stored)."""
+    from timebank.application import TimeBank
+
+    settings = _settings(data_dir)
+    app = TimeBank(env=settings.event_store_env(), identity_secret=settings.resolved_secret_key())
+    click.echo(app.create_token(Role(role), label=label))
+    app.close()
+
+
+@main.group()
+def projections() -> None:
+    """Read models."""
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1)
+@click.option("--data-dir", default=None)
+@click.option("--batch-size", default=1000, show_default=True)
+def projections_rebuild(names: tuple[str, ...], data_dir: str | None, batch_size: int) -> None:
+    """Rebuild the named read models (all if none) from the event log."""
+    from rich.progress import Progress
+
+    from api.app import build_services
+
+    services = build_services(_settings(data_dir))
+    try:
+        for name in names:
+            services.projector.by_name(name)
+    except KeyError as error:
+        raise click.BadParameter(str(error.args[0]), param_hint="NAMES") from None
+    total = services.timebank.recorder.max_notification_id() or 0
+    with Progress() as progress:
+        task = progress.add_task("rebuilding " + (", ".join(names) or "all projections"), total=total)
+        count = services.projector.rebuild(names, progress=lambda n: progress.advance(task, n), limit=batch_size)
+    click.echo(f"rebuilt {', '.join(names) or 'all projections'} from {count} events; positions {services.projector.positions()}")
+    services.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

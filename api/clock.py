@@ -1,0 +1,49 @@
+"""The clock: one APScheduler process runs the jobs; the schedule is declared here, once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from api.services import Services
+from projections import queries
+from timebank.clock import local_date
+from timebank.jobs import auto_close_check_outs, expire_pending_records
+
+log = logging.getLogger(__name__)
+
+
+def run_expiry(services: Services) -> int:
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = queries.pending_records_past_deadline(conn, local_date(app.clock()))
+    return expire_pending_records(app, candidates)
+
+
+def run_auto_check_out(services: Services) -> int:
+    app = services.timebank
+    hours = app.rules.in_force(local_date(app.clock())).auto_check_out_after_hours
+    with services.engine.connect() as conn:
+        candidates = queries.open_check_ins_before(conn, app.clock() - timedelta(hours=hours))
+    return auto_close_check_outs(app, candidates)
+
+
+SCHEDULE = (
+    # (job, trigger, trigger arguments)
+    (run_expiry, "cron", {"minute": 5}),
+    (run_auto_check_out, "interval", {"minutes": 15}),
+)
+
+
+def build_scheduler(services: Services, *, blocking: bool) -> BaseScheduler:
+    scheduler: BaseScheduler = BlockingScheduler(timezone="Asia/Shanghai") if blocking else BackgroundScheduler(timezone="Asia/Shanghai")
+    for job, trigger, trigger_args in SCHEDULE:
+        scheduler.add_job(
+            job, trigger, args=[services], id=job.__name__, coalesce=True, max_instances=1,
+            misfire_grace_time=300, replace_existing=True, **trigger_args,
+        )
+    return scheduler

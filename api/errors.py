@@ -1,0 +1,93 @@
+"""One table from domain errors to HTTP statuses, and one error shape everywhere.
+
+Shape: {"code": 422, "status": "Unprocessable Entity", "message": "...", "field": "minutes",
+"errors": {"json": {"minutes": ["..."]}}} - the same keys flask-smorest uses for schema errors.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from projections.runner import ProjectionLagging
+from timebank.domain.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleViolation,
+    ServiceUnavailable,
+)
+
+STATUS_OF: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    ConcurrencyConflict: 409,
+    RuleViolation: 422,
+    InvalidInput: 422,
+    Forbidden: 403,
+    ServiceUnavailable: 503,
+}
+
+
+def problem(code: int, message: str, field: str | None = None, location: str = "json", **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if field:
+        body["field"] = field
+        body["errors"] = {location: {field: [message]}}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = code
+    return response
+
+
+def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """marshmallow's nested error dicts as (dotted field, message) pairs."""
+    if isinstance(errors, dict):
+        pairs: list[tuple[str, str]] = []
+        for key, value in errors.items():
+            pairs += _flatten(value, f"{prefix}{key}." if key != "_schema" else prefix)
+        return pairs
+    if isinstance(errors, list) and all(isinstance(m, str) for m in errors):
+        return [(prefix.rstrip(".") or "_schema", "; ".join(errors))]
+    return [(prefix.rstrip("."), str(errors))]
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        code = STATUS_OF.get(type(error), 422)
+        extra = {k: v for k, v in error.details.items() if isinstance(v, (int, str, float, bool))}
+        return problem(code, error.message, error.field, **extra)
+
+    @app.errorhandler(ProjectionLagging)
+    def _lagging(error: ProjectionLagging) -> Response:
+        response = problem(503, f"{error}; retry shortly", "min_position", location="query", reached_position=error.reached)
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if messages:
+            # Schema errors from flask-smorest/webargs: name every field in the message.
+            pairs = [(f, m) for location, errs in messages.items() for f, m in _flatten(errs)]
+            text = "; ".join(f"{f}: {m}" for f, m in pairs)
+            response = jsonify({
+                "code": code, "status": HTTPStatus(code).phrase, "message": f"invalid input - {text}",
+                "field": pairs[0][0] if pairs else None, "errors": messages,
+            })
+            response.status_code = code
+            return response
+        response = problem(code, error.description or HTTPStatus(code).phrase)
+        for key, value in (error.get_headers() or []):
+            if key.lower() not in ("content-type", "content-length"):
+                response.headers[key] = value
+        return response
