@@ -756,13 +756,12 @@ class _Seeder:
         plan = [(self.orgs[_DEMO_ORGS[0]], True), (self.orgs[_DEMO_ORGS[1]], False), (self.orgs[6], False), (self.orgs[8], False)]
         records = 0
         for org, with_demo in plan:
+            project = self.rng.choice(org.projects)  # drawn either way: the plan must not depend on the hour
+            template = next((t for t in project.template.shifts if not t.skills), project.template.shifts[0])
             if night:
                 project = next(p for p in org.projects if p.template.night)
                 template = project.template.night
                 assert template is not None
-            else:
-                project = self.rng.choice(org.projects)
-                template = next((t for t in project.template.shifts if not t.skills), project.template.shifts[0])
             starts_at = base - timedelta(hours=self.rng.choice((2, 3, 4)))
             ends_at = base + timedelta(minutes=self.rng.choice((60, 90, 120)))
             minutes = int((ends_at - starts_at).total_seconds() // 60)
