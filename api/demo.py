@@ -12,9 +12,11 @@ the demo data too. Times are taken from `app.clock()`: past attendance uses shif
 running (sign-up is open until a shift ends) with check-in/check-out times in the past; bulk
 entries and self-declarations use service dates 1-7 days ago, always inside the recording deadline.
 
-The plan is drawn from `random.Random(seed)` and a seeded `Faker("zh_CN")`, so the same seed gives
-the same people, organizations and the same number of records in each state (the ids the
-application allocates are random and never drive a decision here).
+The plan is drawn from `random.Random` streams derived from the seed and a seeded `Faker("zh_CN")`,
+so the same seed gives the same people, organizations and the same number of records in each state,
+whatever the time of day (the ids the application allocates are random and never drive a decision).
+Seed an empty store only (`is_seeded`): on a store seeded with the same seed and identity secret,
+the first registration is refused as a duplicate identity document before anything is written.
 """
 
 from __future__ import annotations
@@ -328,12 +330,12 @@ _UNVERIFIED = len(ORGANIZATIONS) - 1
 # The demo organizer runs the first organization and is also an organizer of this one.
 _DEMO_ORGS = (0, 3)
 
-_REJECTION_REASONS = (
+_REJECTION_REASONS = (  # of a self-declaration without a shift
     "经核实，当日该项目未安排此项服务内容，不予记录。",
-    "申报时长与现场签到记录不符，请按实际服务时长重新申报。",
     "所申报内容属于社区工作者日常工作，不计入志愿服务时长。",
     "未能提供活动负责人确认，暂不予记录，请联系负责人后重新申报。",
 )
+_SHIFT_REJECTION = "申报时长与现场签到表不符，请按实际服务时长重新申报。"
 _CHECK_OUT_REJECTION = "签到后未在岗，经活动负责人核实不予记录。"
 _CORRECTION_REQUESTS = (
     "当天活动延长，我一直服务到活动结束，签退时漏记了后半段时间。",
@@ -440,8 +442,7 @@ class _Person:
     stage: str
     district: str
     skills: list[str]
-    id: UUID | None = None
-    token: str = ""
+    id: UUID
     organizer_of: set[int] = field(default_factory=set)
     busy: list[tuple[datetime, datetime]] = field(default_factory=list)
     day_minutes: dict[date, int] = field(default_factory=dict)
@@ -472,7 +473,7 @@ class _Org:
     index: int
     template: _OrgTemplate
     organizers: list[_Person]
-    id: UUID | None = None
+    id: UUID
     projects: list[_Project] = field(default_factory=list)
 
 
@@ -519,6 +520,7 @@ class _Seeder:
             raise ValueError(f"the demo needs at least {MIN_VOLUNTEERS} volunteers")
         self.app = app
         self.count = volunteers
+        self.seed = seed
         self.rng = Random(seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
@@ -532,6 +534,15 @@ class _Seeder:
         self.id_numbers: set[str] = set()
         self.pending: list[_Record] = []  # awaiting an organizer's decision
         self.confirmed: list[_Record] = []
+
+    def reseed(self, *unit: object) -> None:
+        """A fresh stream for one unit of the plan (a person, a shift, a record...).
+
+        The plan adapts to the clock (who is free when a shift runs now), so one stream for all
+        would let a small difference ripple through everything after it. Per-unit streams keep the
+        same seed giving the same plan, and the same counts, at any time of day.
+        """
+        self.rng = Random("/".join(map(str, (self.seed, *unit))))
 
     def _uuid(self) -> UUID:
         return UUID(int=self.rng.getrandbits(128), version=4)
@@ -574,6 +585,7 @@ class _Seeder:
         districts = list(_HOME_WEIGHTS)
         weights = [_HOME_WEIGHTS[d] for d in districts]
         for index in range(self.count):
+            self.reseed("person", index)
             stage, age = self._stage_and_age(index)
             sex = self.rng.choice(("female", "male"))
             if stage == "retired" and self.rng.random() < 0.2:
@@ -594,19 +606,18 @@ class _Seeder:
             street, community = self._home(district)
             categories = {c for s in skills for c in _CATEGORIES_BY_SKILL[s]}
             categories.add(self.rng.choice(_GENERAL_CATEGORIES))
-            person = _Person(index, name, sex, age, stage, district, skills)
             registration = self.app.register_volunteer(
                 name=name, sex=sex, birth_date=birth, id_type="resident_id", id_number=number,
                 phone=self._phone(), district=district, street=street, community=community,
-                skills=skills, service_categories=sorted(categories), guardian_consent=person.minor,
+                skills=skills, service_categories=sorted(categories), guardian_consent=age < 18,
             )
-            person.id, person.token = registration.volunteer_id, registration.access_token
-            self.people.append(person)
+            self.people.append(_Person(index, name, sex, age, stage, district, skills, registration.volunteer_id))
             if (index + 1) % 50 == 0 or index + 1 == self.count:
                 self.say(f"registered {index + 1}/{self.count} volunteers")
 
     # Organizations -----------------------------------------------------------------------------
     def register_organizations(self) -> None:
+        self.reseed("organizations")
         demo_organizer = self.people[0]
         # Organizers: working-age or recently retired adults; never the demo volunteer.
         pool = [p for p in self.people[2:] if not p.minor and 25 <= p.age <= 68]
@@ -617,6 +628,8 @@ class _Seeder:
             wanted = self.rng.choice((1, 2, 2, 3))
             if index in _DEMO_ORGS:
                 wanted = min(wanted, 2)
+            # Leave at least one for every organization still to come (small demos).
+            wanted = max(1, min(wanted, len(pool) - (len(ORGANIZATIONS) - 1 - index)))
             organizers = (local + others)[:wanted]
             for p in organizers:
                 pool.remove(p)
@@ -624,12 +637,12 @@ class _Seeder:
                 organizers = [demo_organizer, *organizers[:1]]
             elif index == _DEMO_ORGS[1]:
                 organizers = [*organizers, demo_organizer]
-            org = _Org(index, template, organizers)
             founder = organizers[0]
-            org.id = self.app.register_organization(
+            org_id = self.app.register_organization(
                 founder.actor, name=template.name, district=template.district, street=template.street,
                 description=template.description,
             )
+            org = _Org(index, template, organizers, org_id)
             for p in organizers:
                 p.organizer_of.add(index)
                 if p is not founder:
@@ -645,6 +658,7 @@ class _Seeder:
         return self.rng.choice(org.organizers)
 
     def publish_projects(self) -> None:
+        self.reseed("projects")
         for org in self.orgs:
             for template in org.template.projects:
                 in_charge = self.rng.choice(org.organizers).name if self.rng.random() < 0.7 else self.fake.name()
@@ -693,7 +707,8 @@ class _Seeder:
         shifts: list[_Shift] = []
         recorded = 0
         for org in self.orgs:
-            for project in org.projects:
+            for number, project in enumerate(org.projects):
+                self.reseed("past", org.index, number)
                 days = self.rng.sample(range(1, 8), k=self.rng.choice((1, 2, 2)))
                 for ago in sorted(days, reverse=True):
                     template = self.rng.choice(project.template.shifts)
@@ -701,6 +716,7 @@ class _Seeder:
                     shifts.append(shift)
                     recorded += self.bulk_entry(shift)
         demo = self.people[1]
+        self.reseed("past", "demo")
         # The demo volunteer served twice in the demo organizer's organization and once elsewhere.
         for org in (self.orgs[_DEMO_ORGS[0]], self.orgs[_DEMO_ORGS[0]], self.orgs[5]):
             options = [
@@ -711,6 +727,7 @@ class _Seeder:
                 recorded += self.bulk_entry(self.rng.choice(options), only=[demo])
         # Preparation work recorded without a shift (no scheduled length to respect).
         for org in self.orgs[:6]:
+            self.reseed("preparation", org.index)
             project = self.rng.choice(org.projects)
             day = self.today - timedelta(days=self.rng.randint(1, 6))
             people = [p for p in self.candidates(org) if p.can_serve(day, 120)]
@@ -722,7 +739,7 @@ class _Seeder:
                 entries.append(BatchEntry(p.id, day, minutes, f"{project.template.name}筹备：物资准备与场地布置"))
             if entries:
                 ids = self.app.record_service_batch(self.organizer(org).actor, project.id, entries)
-                self.confirmed += [_Record(i, p, org, e.service_minutes) for i, p, e in zip(ids, chosen, entries)]
+                self.confirmed += [_Record(i, p, org, e.service_minutes) for i, p, e in zip(ids, chosen, entries, strict=True)]
                 recorded += len(entries)
         self.say(f"recorded {recorded} confirmed service records by bulk entry on {len(shifts)} past shifts")
         return shifts
@@ -744,7 +761,7 @@ class _Seeder:
         if not entries:
             return 0
         ids = self.app.record_service_batch(self.organizer(org).actor, shift.project.id, entries)
-        self.confirmed += [_Record(i, p, org, e.service_minutes, shift) for i, p, e in zip(ids, people, entries)]
+        self.confirmed += [_Record(i, p, org, e.service_minutes, shift) for i, p, e in zip(ids, people, entries, strict=True)]
         return len(entries)
 
     # Today: attendance on running shifts -------------------------------------------------------
@@ -756,12 +773,13 @@ class _Seeder:
         plan = [(self.orgs[_DEMO_ORGS[0]], True), (self.orgs[_DEMO_ORGS[1]], False), (self.orgs[6], False), (self.orgs[8], False)]
         records = 0
         for org, with_demo in plan:
-            project = self.rng.choice(org.projects)  # drawn either way: the plan must not depend on the hour
-            template = next((t for t in project.template.shifts if not t.skills), project.template.shifts[0])
+            self.reseed("running", org.index)
+            # Any skill may come: a shift in progress shows a full roster.
+            project = self.rng.choice([p for p in org.projects if any(not t.skills for t in p.template.shifts)])
+            template = next(t for t in project.template.shifts if not t.skills)
             if night:
                 project = next(p for p in org.projects if p.template.night)
-                template = project.template.night
-                assert template is not None
+                template = project.template.night or template
             starts_at = base - timedelta(hours=self.rng.choice((2, 3, 4)))
             ends_at = base + timedelta(minutes=self.rng.choice((60, 90, 120)))
             minutes = int((ends_at - starts_at).total_seconds() // 60)
@@ -801,7 +819,8 @@ class _Seeder:
         full_done = demo_signed_up = False
         demo = self.people[1]
         for org in self.orgs:
-            for project in org.projects:
+            for number, project in enumerate(org.projects):
+                self.reseed("future", org.index, number)
                 for ahead in sorted(self.rng.sample(range(1, 22), k=2)):
                     template = self.rng.choice(project.template.shifts)
                     shift = self.add_shift(project, template, self.at(self.today + timedelta(days=ahead), template.start), template.minutes)
@@ -828,10 +847,12 @@ class _Seeder:
     def self_declarations(self, past: list[_Shift]) -> None:
         demo = self.people[1]
         declared = 0
+        self.reseed("declarations")
         plan: list[tuple[_Person, _Org | None]] = [(demo, self.orgs[_DEMO_ORGS[0]]), (demo, self.orgs[2]), (demo, self.orgs[_DEMO_ORGS[0]])]
         others = [p for p in self.people[2:] if not p.minor]
         plan += [(p, None) for p in self.rng.sample(others, k=min(len(others), max(12, self.count // 8)))]
         for n, (p, org) in enumerate(plan):
+            self.reseed("declaration", n)
             org = org or self.rng.choice([o for o in self.orgs if o.projects and o.index not in p.organizer_of])
             options = [
                 s for s in past
@@ -872,13 +893,13 @@ class _Seeder:
     def decide(self) -> None:
         confirmed = rejected = corrected = 0
         demo = self.people[1]
-        reasons = list(_REJECTION_REASONS)
         waiting: list[_Record] = []
-        for record in self.pending:
+        for n, record in enumerate(self.pending):
+            self.reseed("decision", n)
             plan = record.plan
             staff = self.organizer(record.org)
             if plan == "reject":
-                self.app.reject_record(staff.actor, record.id, _REJECTION_REASONS[1])
+                self.app.reject_record(staff.actor, record.id, _REJECTION_REASONS[0])
                 rejected += 1
                 continue
             if plan == "pending" or record.person is demo:
@@ -891,12 +912,18 @@ class _Seeder:
                 self.confirmed.append(record)
                 confirmed += 1
             elif roll < reject_below:
-                reason = _CHECK_OUT_REJECTION if record.source == "check_out" else reasons[rejected % len(reasons)]
+                if record.source == "check_out":
+                    reason = _CHECK_OUT_REJECTION
+                elif record.shift is not None:
+                    reason = _SHIFT_REJECTION
+                else:
+                    reason = _REJECTION_REASONS[rejected % len(_REJECTION_REASONS)]
                 self.app.reject_record(staff.actor, record.id, reason)
                 rejected += 1
             else:
                 waiting.append(record)
         # An organizer corrects a pending self-declaration before confirming it.
+        self.reseed("decisions")
         for record in waiting:
             if record.person is not demo and record.shift is None and record.minutes > 60:
                 staff = self.organizer(record.org)
@@ -913,44 +940,43 @@ class _Seeder:
     def corrections_and_revocations(self) -> None:
         demo = self.people[1]
         applied = requested = revoked = 0
-        shifted = [r for r in self.confirmed if r.shift is not None]
+        self.reseed("corrections")
+        on_shifts = [(r, r.shift) for r in self.confirmed if r.shift is not None]
         # Volunteers ask for a correction of a short bulk entry; the organization checks and corrects.
-        short = [r for r in shifted if r.minutes < r.shift.minutes and r.person is not demo]  # type: ignore[union-attr]
-        for record in self.rng.sample(short, k=min(3, len(short))):
-            self.app.correct_record(record.person.actor, record.id, record.shift.minutes, self.rng.choice(_CORRECTION_REQUESTS))  # type: ignore[union-attr]
-            self.app.correct_record(self.organizer(record.org).actor, record.id, record.shift.minutes, _UPWARD_CORRECTION)  # type: ignore[union-attr]
-            record.minutes = record.shift.minutes  # type: ignore[union-attr]
+        short = [(r, s) for r, s in on_shifts if r.minutes < s.minutes and r.person is not demo]
+        for record, shift in self.rng.sample(short, k=min(3, len(short))):
+            self.app.correct_record(record.person.actor, record.id, shift.minutes, self.rng.choice(_CORRECTION_REQUESTS))
+            self.app.correct_record(self.organizer(record.org).actor, record.id, shift.minutes, _UPWARD_CORRECTION)
+            record.minutes = shift.minutes
             requested += 1
             applied += 1
         # An organizer corrects a record downwards on their own initiative.
-        full = [r for r in shifted if r.minutes == r.shift.minutes and r.minutes > 60 and r.person is not demo]  # type: ignore[union-attr]
+        full = [r for r, s in on_shifts if r.minutes == s.minutes and r.minutes > 60 and r.person is not demo]
         if full:
             record = self.rng.choice(full)
             record.minutes -= 60
             self.app.correct_record(self.organizer(record.org).actor, record.id, record.minutes, _DOWNWARD_CORRECTION)
             applied += 1
         # The demo volunteer's request waits for the demo organizer.
-        mine = [r for r in shifted if r.person is demo and r.org.index == _DEMO_ORGS[0] and r.minutes < r.shift.minutes]  # type: ignore[union-attr]
+        mine = [(r, s) for r, s in on_shifts if r.person is demo and r.org.index == _DEMO_ORGS[0] and r.minutes < s.minutes]
         if mine:
-            record = mine[0]
-            self.app.correct_record(demo.actor, record.id, record.shift.minutes, _CORRECTION_REQUESTS[0])  # type: ignore[union-attr]
+            record, shift = mine[0]
+            self.app.correct_record(demo.actor, record.id, shift.minutes, _CORRECTION_REQUESTS[0])
             requested += 1
         # Revocations: a record of someone who did not come, and a duplicated bulk entry.
-        candidates = [r for r in shifted if r.person is not demo and r.org.index not in _DEMO_ORGS]
+        candidates = [(r, s) for r, s in on_shifts if r.person is not demo and r.org.index not in _DEMO_ORGS]
         if candidates:
-            record = self.rng.choice(candidates)
+            record, _ = pair = self.rng.choice(candidates)
             self.app.revoke_record(self.organizer(record.org).actor, record.id, _REVOCATION_REASONS[0])
             self.confirmed.remove(record)
+            candidates.remove(pair)
             revoked += 1
-            candidates.remove(record)
         if candidates:
-            original = self.rng.choice(candidates)
-            shift = original.shift
-            assert shift is not None
+            original, shift = self.rng.choice(candidates)
             staff = self.organizer(original.org)
             [duplicate] = self.app.record_service_batch(
                 staff.actor, shift.project.id,
-                [BatchEntry(original.person.id, shift.day, original.minutes, shift.template.title, shift.id)],  # type: ignore[arg-type]
+                [BatchEntry(original.person.id, shift.day, original.minutes, shift.template.title, shift.id)],
             )
             self.app.revoke_record(staff.actor, duplicate, _REVOCATION_REASONS[1])
             revoked += 1
@@ -960,14 +986,15 @@ class _Seeder:
     def access(self) -> DemoAccess:
         organizer, volunteer = self.people[0], self.people[1]
         admin = self.admins[0]
+        self.reseed("access")
         return DemoAccess(
             admin_token=self.app.create_token(Role.ADMIN, "演示管理员 (demo admin)", subject_id=admin.id),
             auditor_token=self.app.create_token(Role.AUDITOR, "演示审计员 (demo auditor)", subject_id=self._uuid()),
             organizer_token=self.app.create_token(Role.VOLUNTEER, "演示组织者 (demo organizer)", subject_id=organizer.id, actor=admin),
             volunteer_token=self.app.create_token(Role.VOLUNTEER, "演示志愿者 (demo volunteer)", subject_id=volunteer.id, actor=admin),
-            organizer_id=organizer.id,  # type: ignore[arg-type]
-            volunteer_id=volunteer.id,  # type: ignore[arg-type]
-            organization_ids=[self.orgs[i].id for i in _DEMO_ORGS],  # type: ignore[misc]
+            organizer_id=organizer.id,
+            volunteer_id=volunteer.id,
+            organization_ids=[self.orgs[i].id for i in _DEMO_ORGS],
             unverified_organization_id=self.orgs[_UNVERIFIED].id,
         )
 
@@ -995,6 +1022,7 @@ def seed_demo(
 ) -> DemoAccess:
     """Fill an empty time bank with demo data through its commands; return the demo logins.
 
-    Call it on an empty store (see `is_seeded`): seeding twice adds a second set of people.
+    Call it on an empty store (see `is_seeded`). `progress` receives short English status lines.
+    Needs at least MIN_VOLUNTEERS volunteers (organizers are drawn from them).
     """
     return _Seeder(app, volunteers, seed, progress).run()

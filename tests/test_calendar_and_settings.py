@@ -17,8 +17,10 @@ def test_a_weekend_made_a_working_day_counts_and_a_holiday_does_not() -> None:
     calendar = ChinaCalendar()
     assert calendar.is_working_day(date(2025, 1, 26))  # a Sunday worked for the Spring Festival (调休)
     assert not calendar.is_working_day(date(2025, 10, 1))  # National Day, a Wednesday
-    # 2025-09-30 (Tue) + 1 working day skips the National Day week and lands on Saturday 10-11 (调休).
-    assert add_working_days(calendar, date(2025, 9, 30), 1) == date(2025, 10, 11)
+    # From 2025-09-30 (Tue) the count skips the National Day week (10-01..10-08) and includes
+    # Saturday 10-11, a working day by 调休.
+    assert add_working_days(calendar, date(2025, 9, 30), 1) == date(2025, 10, 9)
+    assert add_working_days(calendar, date(2025, 9, 30), 3) == date(2025, 10, 11)
 
 
 def test_a_year_the_calendar_does_not_know_fails_loudly() -> None:

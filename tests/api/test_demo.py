@@ -16,7 +16,7 @@ from timebank.application import TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Role
 from timebank.domain.organization import Organization
-from timebank.domain.project import CATEGORIES
+from timebank.domain.project import CATEGORIES, Project
 from timebank.domain.service_record import CONFIRMED, PENDING, REJECTED, REVOKED, ServiceRecord
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer, age_on
@@ -110,9 +110,6 @@ def test_organizations_are_in_beijing_and_one_awaits_verification(seeded: tuple[
     assert "北京经济技术开发区" in districts
     for org in orgs:
         assert org.name.startswith(org.district)
-    projects = [p for o in orgs for p in []]  # noqa: F841 - projects are checked below
-    from timebank.domain.project import Project
-
     projects = aggregates(app, Project, "Published")
     assert len({p.category for p in projects}) >= 8
     assert all(p.category in CATEGORIES and p.person_in_charge for p in projects)
