@@ -218,7 +218,10 @@ class TimeBank(Application):
     ) -> Registration:
         now = self._now()
         today = local_date(now)
-        check_registration(birth_date=birth_date, guardian_consent=guardian_consent, today=today, rules=self._rules_on(today))
+        check_registration(
+            birth_date=birth_date, guardian_consent=guardian_consent, today=today, rules=self._rules_on(today),
+            name=name, sex=sex, id_type=id_type, id_number=id_number,
+        )
         identity_key = self.identity_key(id_type, id_number)
         if IdentityClaim.create_id(identity_key) in self.repository:
             raise Conflict("a volunteer with this identity document is already registered", field="id_number")
@@ -402,6 +405,9 @@ class TimeBank(Application):
         shift = self.get_shift(shift_id)
         self.get_organization(shift.organization_id).require_organizer(actor)
         now = self._now()
+        service_date = local_date(at or now)
+        if service_date <= local_date(now):
+            self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date), "at")
         shift.check_in(volunteer_id, at or now, actor.ref, now)
         self.save(shift)
 
@@ -415,8 +421,11 @@ class TimeBank(Application):
     def _check_out(self, shift: Shift, volunteer_id: UUID, at: datetime | None, actor: str, *, automatic: bool) -> UUID:
         now = self._now()
         checked_in_at = shift.checked_in.get(str(volunteer_id))
+        if checked_in_at is None:
+            raise RuleViolation("this volunteer has not checked in", field="volunteer_id")
+        service_date = local_date(checked_in_at)
+        self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date), "at")
         minutes = shift.check_out(volunteer_id, at or now, actor, now, automatic=automatic)
-        assert checked_in_at is not None
         project = self.get_project(shift.project_id)
         record, transfer, account = self._new_record(
             volunteer_id=volunteer_id, project=project, shift=shift, service_date=local_date(checked_in_at),

@@ -36,9 +36,18 @@ def mask_phone(phone: str) -> str:
 
 
 def check_registration(
-    *, birth_date: date, guardian_consent: bool, today: date, rules: RuleSet
+    *, birth_date: date, guardian_consent: bool, today: date, rules: RuleSet,
+    name: str = "x", sex: str = "unspecified", id_type: str = "resident_id", id_number: str = "x",
 ) -> None:
-    """Registration from age 14; under 18 needs a guardian's consent (configurable)."""
+    """Well-formed identity; registration from age 14; under 18 needs a guardian's consent (configurable)."""
+    if not name.strip():
+        raise InvalidInput("name is required", field="name")
+    if sex not in SEXES:
+        raise InvalidInput(f"sex must be one of {', '.join(SEXES)}", field="sex")
+    if id_type not in ID_TYPES:
+        raise InvalidInput(f"id_type must be one of {', '.join(ID_TYPES)}", field="id_type")
+    if not id_number.strip():
+        raise InvalidInput("id_number is required", field="id_number")
     if birth_date > today:
         raise InvalidInput("birth_date is in the future", field="birth_date")
     age = age_on(birth_date, today)
