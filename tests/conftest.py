@@ -1,0 +1,115 @@
+"""Fixtures shared by every layer: settings for SQLite or PostgreSQL, a hand-wound clock, services, a client.
+
+The store is chosen by TIMEBANK_TEST_DATABASE_URL: unset, SQLite files in the test's tmp_path; set
+(postgresql://...), PostgreSQL, each test isolated in a fresh schema that is dropped afterwards.
+Per-test settings overrides: `@pytest.mark.settings(read_wait_seconds=0.2)`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from api.app import build_services, create_app
+from api.services import Services
+from timebank.settings import Settings
+
+DATABASE_URL_VAR = "TIMEBANK_TEST_DATABASE_URL"
+# A Wednesday, 10:00 in Beijing: working days on either side, so deadlines are easy to reason about.
+START = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
+
+postgres_only = pytest.mark.skipif(
+    not os.environ.get(DATABASE_URL_VAR),
+    reason=f"set {DATABASE_URL_VAR}=postgresql://... to run PostgreSQL tests",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**overrides): override fields of the test's Settings")
+
+
+class Clock:
+    """A clock the test moves by hand: call it for an aware UTC datetime."""
+
+    def __init__(self, start: datetime = START) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock keeps aware datetimes")
+        self.now = start.astimezone(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by timedelta(**delta), e.g. `clock.advance(hours=1)`; returns the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment.astimezone(timezone.utc)
+        return self.now
+
+    def __repr__(self) -> str:
+        return f"Clock({self.now.isoformat()})"
+
+
+@pytest.fixture
+def database_schema() -> Iterator[str | None]:
+    """A fresh PostgreSQL schema for this test (None on SQLite), dropped after the test."""
+    url = os.environ.get(DATABASE_URL_VAR)
+    if not url:
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    schema = f"tb_{secrets.token_hex(8)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            # Fail rather than hang if a connection left open still holds a lock in the schema.
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_schema: str | None) -> Settings:
+    base = Settings(
+        database_url=os.environ.get(DATABASE_URL_VAR) or None,
+        database_schema=database_schema,
+        data_dir=tmp_path,
+        secret_key="test-secret",
+        calendar="weekdays",
+        read_wait_seconds=5,
+    )
+    marker = request.node.get_closest_marker("settings")
+    return replace(base, **marker.kwargs) if marker else base
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(settings: Settings, clock: Clock) -> Iterator[Services]:
+    """The composition root's services on this test's store; the projector is not running."""
+    built = build_services(settings, clock=clock)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> FlaskClient:
+    return create_app(settings, services=services).test_client()
