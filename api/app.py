@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from flask_smorest import Api
 
-from api import accounts, aggregates, organizations, projects, service_records, shifts, volunteers
+from api import accounts, aggregates, health, organizations, projects, service_records, shifts, volunteers
 from api.auth import load_actor
 from api.calendar import ChinaCalendar
 from api.errors import register_error_handlers
@@ -21,7 +21,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (volunteers, organizations, projects, shifts, service_records, accounts, aggregates)
+BLUEPRINTS = (health, volunteers, organizations, projects, shifts, service_records, accounts, aggregates)
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -75,12 +75,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             response.headers["X-Event-Position"] = str(position)
             services.projector.nudge()
         return response
-
-    @app.get("/api/health")
-    def health() -> Response:
-        """Liveness and how far the views have got."""
-        views = services.projector.positions()
-        return jsonify({"status": "ok", "event_position": services.timebank.recorder.max_notification_id() or 0, "views": views})
 
     @app.get("/")
     def index() -> Response:

@@ -6,6 +6,7 @@ from typing import Any
 
 import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from flask_smorest.pagination import PaginationMetadataSchema
 from stdnum.cn import ric
 
 from timebank.clock import local_date, utcnow
@@ -15,6 +16,19 @@ from timebank.domain.service_record import SOURCES
 from timebank.domain.volunteer import ID_TYPES, SEXES
 
 STATUSES = ("pending", "confirmed", "rejected", "expired", "revoked")
+
+# flask-smorest's X-Pagination header schema ships without descriptions; every documented field has one.
+_PAGINATION_DESCRIPTIONS = {
+    "total": "Number of items in all pages.",
+    "total_pages": "Number of pages.",
+    "first_page": "Number of the first page.",
+    "last_page": "Number of the last page.",
+    "page": "Number of this page.",
+    "previous_page": "Number of the previous page, if any.",
+    "next_page": "Number of the next page, if any.",
+}
+for _name, _text in _PAGINATION_DESCRIPTIONS.items():
+    PaginationMetadataSchema._declared_fields[_name].metadata["description"] = _text
 
 
 def d(text: str, **extra: Any) -> dict[str, Any]:

@@ -45,6 +45,10 @@ service_records = Table(
 )
 
 
+# A final decision closes any open correction request.
+CLOSED = {"requested_minutes": None, "requested_reason": None}
+
+
 class ServiceRecords(Projection):
     name = "service_records"
     tables = (service_records,)
@@ -77,11 +81,11 @@ class ServiceRecords(Projection):
 
     @handles(ServiceRecord.Rejected)
     def _rejected(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="rejected", decided_at=e.at, decided_by=e.actor, reason=e.reason, pending_credit_minutes=0)
+        self._set(conn, e, status="rejected", decided_at=e.at, decided_by=e.actor, reason=e.reason, pending_credit_minutes=0, **CLOSED)
 
     @handles(ServiceRecord.Expired)
     def _expired(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="expired", decided_at=e.at, decided_by=e.actor, pending_credit_minutes=0)
+        self._set(conn, e, status="expired", decided_at=e.at, decided_by=e.actor, pending_credit_minutes=0, **CLOSED)
 
     @handles(ServiceRecord.CorrectionRequested)
     def _correction_requested(self, conn: Connection, e: Any) -> None:
@@ -96,4 +100,4 @@ class ServiceRecords(Projection):
 
     @handles(ServiceRecord.Revoked)
     def _revoked(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="revoked", decided_at=e.at, decided_by=e.actor, reason=e.reason, credited_minutes=0)
+        self._set(conn, e, status="revoked", decided_at=e.at, decided_by=e.actor, reason=e.reason, credited_minutes=0, **CLOSED)

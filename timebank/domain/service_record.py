@@ -113,6 +113,7 @@ class ServiceRecord(Aggregate):
     @event("Rejected")
     def _rejected(self, reason: str, actor: str, at: datetime) -> None:
         self.status = REJECTED
+        self.correction_requests = []
         self.pending_credit_minutes = 0
         self.pending_transfer_id = None
 
@@ -125,6 +126,7 @@ class ServiceRecord(Aggregate):
     @event("Expired")
     def _expired(self, actor: str, at: datetime) -> None:
         self.status = EXPIRED
+        self.correction_requests = []
         self.pending_credit_minutes = 0
         self.pending_transfer_id = None
 
@@ -203,6 +205,7 @@ class ServiceRecord(Aggregate):
     @event("Revoked")
     def _revoked(self, reason: str, transfer_id: UUID | None, reversed_minutes: int, actor: str, at: datetime) -> None:
         self.status = REVOKED
+        self.correction_requests = []
         if transfer_id is not None:
             self.transfer_ids.append(transfer_id)
         self.credited_minutes = 0

@@ -1,0 +1,66 @@
+"""One error shape everywhere: {"code", "status", "message"} and, when a field is at fault, "field"
+and "errors" keyed by location, as flask-smorest reports schema errors."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from werkzeug.test import TestResponse
+
+from tests.api.conftest import ApiClient, Walk, expect, register
+
+
+def assert_problem(response: TestResponse, code: int) -> dict[str, object]:
+    problem: dict[str, object] = expect(response, code)
+    assert response.mimetype == "application/json"
+    assert problem["code"] == code
+    assert problem["status"] == HTTPStatus(code).phrase
+    assert isinstance(problem["message"], str) and problem["message"]
+    return problem
+
+
+def test_an_unknown_route_is_a_json_404(api: ApiClient) -> None:
+    assert_problem(api.client.get("/api/no-such-thing"), 404)
+
+
+def test_a_wrong_method_is_a_json_405_naming_the_allowed_ones(api: ApiClient) -> None:
+    response = api.client.put("/api/volunteers", json={})
+    assert_problem(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_a_malformed_json_body_is_400(api: ApiClient) -> None:
+    response = api.client.post("/api/volunteers", data="{not json", content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_a_body_that_is_not_an_object_is_422(api: ApiClient) -> None:
+    problem = assert_problem(api.client.post("/api/volunteers", json=["张三"]), 422)
+    assert problem["field"] == "_schema"
+
+
+def test_a_body_over_one_megabyte_is_413(api: ApiClient) -> None:
+    response = api.client.post("/api/volunteers", data=b"{" + b" " * (1024 * 1024) + b"}", content_type="application/json")
+    assert_problem(response, 413)
+
+
+def test_a_path_that_is_not_a_uuid_is_404(api: ApiClient) -> None:
+    person = register(api)
+    assert_problem(api.get("/api/volunteers/not-a-uuid", person.token), 404)
+
+
+def test_schema_errors_name_every_bad_field(api: ApiClient) -> None:
+    problem = assert_problem(api.post("/api/volunteers", {"name": "", "sex": "x"}), 422)
+    errors = problem["errors"]["json"]  # type: ignore[index]
+    assert {"name", "sex", "birth_date", "id_number", "phone", "district"} <= set(errors)
+    for field in ("name", "sex", "district"):
+        assert field in problem["message"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("path", "code"), [("confirm", 403), ("revoke", 409)])
+def test_domain_errors_share_the_shape(walk: Walk, path: str, code: int) -> None:
+    record_id = walk.declared(walk.volunteer())
+    token = walk.volunteer().token if code == 403 else walk.organizer.token
+    problem = assert_problem(walk.api.post(f"/api/service-records/{record_id}/{path}", {"reason": "x"}, token), code)
+    assert set(problem) <= {"code", "status", "message", "field", "errors"}

@@ -1,0 +1,33 @@
+"""The composition root puts the event store and the views where the settings say."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+
+from api.services import Services
+from tests.api.conftest import ApiClient, register
+from tests.conftest import DATABASE_URL_VAR, postgres_only
+from timebank.settings import Settings
+
+
+def test_on_sqlite_the_events_and_the_views_are_files_in_the_data_directory(settings: Settings, api: ApiClient) -> None:
+    register(api)
+    if settings.uses_postgres:
+        assert settings.database_schema
+        return
+    assert (settings.data_dir / "events.sqlite").stat().st_size > 0
+    assert (settings.data_dir / "readmodels.sqlite").stat().st_size > 0
+
+
+@postgres_only
+def test_on_postgresql_the_events_and_the_views_live_in_the_configured_schema(settings: Settings, services: Services, api: ApiClient) -> None:
+    register(api)
+    assert settings.database_schema and settings.database_schema.startswith("tb_")
+    with psycopg.connect(os.environ[DATABASE_URL_VAR]) as conn:
+        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (settings.database_schema,))
+        tables = {name for (name,) in rows}
+        events = conn.execute(f'SELECT count(*) FROM "{settings.database_schema}".timebank_events').fetchone()
+    assert {"timebank_events", "projection_positions", "volunteers", "service_records", "statement_entries"} <= tables
+    assert events is not None and events[0] == services.timebank.recorder.max_notification_id()
