@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import phonenumbers
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from flask_smorest.pagination import PaginationMetadataSchema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from stdnum.cn import ric
 
 from timebank.clock import local_date, utcnow
