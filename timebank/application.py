@@ -150,8 +150,13 @@ class TimeBank(Application):
     def _account(self, owner_id: UUID) -> TimeAccount:
         return self._get(TimeAccount, TimeAccount.create_id(owner_id), "volunteer_id", "account of")
 
-    def _rules_on(self, day: date) -> RuleSet:
-        return self.rules.in_force(day)
+    def _rules_on(self, day: date, field: str = "service_date") -> RuleSet:
+        try:
+            return self.rules.in_force(day)
+        except ValueError:
+            raise RuleViolation(
+                f"no rule set is in force on {day.isoformat()}; service on that date cannot be recorded", field=field
+            ) from None
 
     def _now(self) -> datetime:
         return self.clock()
@@ -407,7 +412,7 @@ class TimeBank(Application):
         now = self._now()
         service_date = local_date(at or now)
         if service_date <= local_date(now):
-            self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date), "at")
+            self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date, "at"), "at")
         shift.check_in(volunteer_id, at or now, actor.ref, now)
         self.save(shift)
 
@@ -424,15 +429,15 @@ class TimeBank(Application):
         if checked_in_at is None:
             raise RuleViolation("this volunteer has not checked in", field="volunteer_id")
         service_date = local_date(checked_in_at)
-        self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date), "at")
+        self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date, "at"), "at")
         minutes = shift.check_out(volunteer_id, at or now, actor, now, automatic=automatic)
         project = self.get_project(shift.project_id)
-        record, transfer, account = self._new_record(
+        record, credit = self._new_record(
             volunteer_id=volunteer_id, project=project, shift=shift, service_date=local_date(checked_in_at),
             service_minutes=minutes, content=shift.title, place=shift.place, source="check_out", status=PENDING,
             flags=["auto_closed"] if automatic else [], actor=actor, now=now,
         )
-        self.save(shift, record, transfer, account)
+        self.save(shift, record, *credit)
         return record.id
 
     # Service records -----------------------------------------------------------
@@ -463,12 +468,13 @@ class TimeBank(Application):
         actor: str,
         now: datetime,
         account: TimeAccount | None = None,
-    ) -> tuple[ServiceRecord, Transfer, TimeAccount]:
+    ) -> tuple[ServiceRecord, list[Aggregate]]:
+        """A new record and what its credit changes (the transfer and the account; none when it earns 0)."""
         rules = self._rules_on(service_date)
         account = account or self._account(volunteer_id)
         credits = rules.credits_for(service_minutes)
         record_id = uuid4()
-        transfer_id = ServiceRecord.transfer_id_for(record_id, 0)
+        transfer_id = ServiceRecord.transfer_id_for(record_id, 0) if credits > 0 else None
         pending = status == PENDING
         deadline = add_working_days(self.calendar, local_date(now), rules.confirmation_deadline_working_days) if pending else None
         record = ServiceRecord(
@@ -482,12 +488,14 @@ class TimeBank(Application):
             actor=actor, at=now,
         )
         record = self._with_id(record, record_id)
+        if transfer_id is None:
+            return record, []
         transfer = open_transfer(
             transfer_id, None, account, debit_account_id=ISSUANCE_ACCOUNT_ID, credit_account_id=account.id,
             amount=credits, kind=SERVICE_CREDIT, pending=pending, reference=f"service-record:{record_id}",
             rules_version=rules.version, actor=actor, at=now,
         )
-        return record, transfer, account
+        return record, [transfer, account]
 
     def _check_shift_entry(self, shift: Shift, project: Project, service_date: date, minutes: int, prefix: str) -> None:
         if shift.project_id != project.id:
@@ -524,12 +532,12 @@ class TimeBank(Application):
         shift = self.get_shift(shift_id) if shift_id else None
         if shift:
             self._check_shift_entry(shift, project, service_date, service_minutes, "")
-        record, transfer, account = self._new_record(
+        record, credit = self._new_record(
             volunteer_id=volunteer_id, project=project, shift=shift, service_date=service_date,
             service_minutes=service_minutes, content=content, place=place, source="self_declared",
             status=PENDING, flags=[], actor=actor.ref, now=now,
         )
-        self.save(record, transfer, account)
+        self.save(record, *credit)
         return record.id
 
     @retrying
@@ -553,7 +561,7 @@ class TimeBank(Application):
             prefix = f"entries.{index}."
             if entry.volunteer_id == actor.id:
                 raise Forbidden("organizers may not record their own service", field=f"{prefix}volunteer_id")
-            rules = self._rules_on(entry.service_date)
+            rules = self._rules_on(entry.service_date, f"{prefix}service_date")
             self._recording_deadline_check(entry.service_date, today, rules, f"{prefix}service_date")
             check_minutes(entry.service_minutes, limit=rules.max_service_minutes_per_day, field=f"{prefix}service_minutes")
             shift = None
@@ -565,12 +573,12 @@ class TimeBank(Application):
             if entry.volunteer_id not in accounts:
                 self._get(Volunteer, entry.volunteer_id, f"{prefix}volunteer_id", "volunteer")
                 accounts[entry.volunteer_id] = self._account(entry.volunteer_id)
-            record, transfer, _ = self._new_record(
+            record, credit = self._new_record(
                 volunteer_id=entry.volunteer_id, project=project, shift=shift, service_date=entry.service_date,
                 service_minutes=entry.service_minutes, content=entry.content, place=None, source="bulk_entry",
                 status=CONFIRMED, flags=[], actor=actor.ref, now=now, account=accounts[entry.volunteer_id],
             )
-            to_save += [record, transfer]
+            to_save += [record, *credit[:1]]  # accounts are saved once, below
             record_ids.append(record.id)
         self.save(*to_save, *accounts.values())
         return record_ids
@@ -578,10 +586,17 @@ class TimeBank(Application):
     def get_record(self, record_id: UUID) -> ServiceRecord:
         return self._get(ServiceRecord, record_id, "record_id", "service record")
 
-    def _load_pending_credit(self, record: ServiceRecord) -> tuple[Transfer, TimeAccount]:
-        assert record.pending_transfer_id is not None
+    def _settle_pending_credit(
+        self, record: ServiceRecord, *, post: bool, reason: str, actor: str, at: datetime, account: TimeAccount | None = None
+    ) -> list[Aggregate]:
+        """Post or void the record's pending credit transfer; returns [transfer, account], or [] if it has none."""
+        if record.pending_transfer_id is None:
+            return []
         transfer = self._get(Transfer, record.pending_transfer_id, "record_id", "transfer")
-        return transfer, self._account(record.volunteer_id)
+        account = account or self._account(record.volunteer_id)
+        posted = transfer.amount if post else 0
+        resolve_transfer(transfer, None, account, posted_amount=posted, reason=reason, actor=actor, at=at)
+        return [transfer, account]
 
     @retrying
     def confirm_record(self, actor: Actor, record_id: UUID) -> None:
@@ -589,10 +604,9 @@ class TimeBank(Application):
         self.get_organization(record.organization_id).require_organizer(actor)
         now = self._now()
         record._require_status(PENDING)
-        transfer, account = self._load_pending_credit(record)
+        credit = self._settle_pending_credit(record, post=True, reason="confirmed", actor=actor.ref, at=now)
         record.confirm(actor.volunteer_id, actor.ref, now)
-        resolve_transfer(transfer, None, account, posted_amount=transfer.amount, reason="confirmed", actor=actor.ref, at=now)
-        self.save(record, transfer, account)
+        self.save(record, *credit)
 
     @retrying
     def reject_record(self, actor: Actor, record_id: UUID, reason: str) -> None:
@@ -600,10 +614,9 @@ class TimeBank(Application):
         self.get_organization(record.organization_id).require_organizer(actor)
         now = self._now()
         record._require_status(PENDING)
-        transfer, account = self._load_pending_credit(record)
-        record.reject(reason, actor.volunteer_id, actor.ref, now)
-        resolve_transfer(transfer, None, account, posted_amount=0, reason="rejected", actor=actor.ref, at=now)
-        self.save(record, transfer, account)
+        credit = self._settle_pending_credit(record, post=False, reason="rejected", actor=actor.ref, at=now)
+        record.reject(reason, actor.volunteer_id, actor.ref, now)  # nothing is saved if this refuses
+        self.save(record, *credit)
 
     @retrying
     def correct_record(self, actor: Actor, record_id: UUID, service_minutes: int, reason: str) -> str:
@@ -631,14 +644,17 @@ class TimeBank(Application):
         new_transfer_id: UUID | None = record.next_transfer_id()
         common = dict(reference=f"service-record:{record.id}", rules_version=rules.version, actor=actor.ref, at=now)
         if record.status == PENDING:
-            old, _ = self._load_pending_credit(record)
-            resolve_transfer(old, None, account, posted_amount=0, reason="corrected", actor=actor.ref, at=now)
-            assert new_transfer_id is not None
-            new = open_transfer(
-                new_transfer_id, None, account, debit_account_id=ISSUANCE_ACCOUNT_ID, credit_account_id=account.id,
-                amount=credits, kind=SERVICE_CREDIT, pending=True, **common,  # type: ignore[arg-type]
-            )
-            to_save += [old, new]
+            # Void the old pending credit and open one for the new amount (none if it earns nothing).
+            voided = self._settle_pending_credit(record, post=False, reason="corrected", actor=actor.ref, at=now, account=account)
+            to_save += voided[:1]
+            if credits > 0:
+                assert new_transfer_id is not None
+                to_save.append(open_transfer(
+                    new_transfer_id, None, account, debit_account_id=ISSUANCE_ACCOUNT_ID, credit_account_id=account.id,
+                    amount=credits, kind=SERVICE_CREDIT, pending=True, **common,  # type: ignore[arg-type]
+                ))
+            else:
+                new_transfer_id = None
         else:
             delta = credits - record.credited_minutes
             if delta == 0:
@@ -684,10 +700,9 @@ class TimeBank(Application):
         now = self._now()
         if record.status != PENDING or record.confirmation_deadline is None or local_date(now) <= record.confirmation_deadline:
             return False
-        transfer, account = self._load_pending_credit(record)
+        credit = self._settle_pending_credit(record, post=False, reason="expired", actor=actor.ref, at=now)
         record.expire(local_date(now), actor.ref, now)
-        resolve_transfer(transfer, None, account, posted_amount=0, reason="expired", actor=actor.ref, at=now)
-        self.save(record, transfer, account)
+        self.save(record, *credit)
         return True
 
     @retrying

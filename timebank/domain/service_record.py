@@ -44,7 +44,7 @@ class ServiceRecord(Aggregate):
         status: str,
         confirmation_deadline: date | None,
         flags: list[str],
-        credit_transfer_id: UUID,
+        credit_transfer_id: UUID | None,
         credit_minutes: int,
         rules_version: str,
         actor: str,
@@ -67,7 +67,8 @@ class ServiceRecord(Aggregate):
         self.confirmation_deadline = confirmation_deadline
         self.flags = flags
         self.rules_version = rules_version
-        self.transfer_ids: list[UUID] = [credit_transfer_id]
+        # Credit transfers of this record; none when the service earns no credits under the rule in force.
+        self.transfer_ids: list[UUID] = [credit_transfer_id] if credit_transfer_id else []
         # The credit transfer still pending for this record, and the credits posted for it so far.
         self.pending_transfer_id: UUID | None = credit_transfer_id if status == PENDING else None
         self.credited_minutes = credit_minutes if status == CONFIRMED else 0
