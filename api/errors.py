@@ -9,7 +9,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from projections.runner import ProjectionLagging
@@ -58,12 +58,22 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix.rstrip("."), str(errors))]
 
 
+def _location_of(field: str | None) -> str:
+    """Where the named field came from: the URL path, the query string, or the JSON body."""
+    if field and request:
+        if field in (request.view_args or {}):
+            return "path"
+        if field in request.args:
+            return "query"
+    return "json"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         code = STATUS_OF.get(type(error), 422)
         extra = {k: v for k, v in error.details.items() if isinstance(v, (int, str, float, bool))}
-        return problem(code, error.message, error.field, **extra)
+        return problem(code, error.message, error.field, location=_location_of(error.field), **extra)
 
     @app.errorhandler(ProjectionLagging)
     def _lagging(error: ProjectionLagging) -> Response:
