@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Uuid, insert, select, update
 
-from projections.base import Projection, handles
+from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import CORRECTION, REVOCATION, SERVICE_CREDIT, TimeAccount, Transfer
@@ -70,7 +70,7 @@ class Balances(Projection):
     name = "balances"
     tables = (accounts, transfers, entries)
 
-    @handles(TimeAccount.Opened)
+    @handles(event_of(TimeAccount, "Opened"))
     def _opened(self, conn: Connection, e: Any) -> None:
         self._ensure(conn, e.originator_id, owner_id=e.owner_id, kind=e.kind, floor=e.floor, at=e.at)
 
@@ -112,7 +112,7 @@ class Balances(Projection):
             )
         )
 
-    @handles(Transfer.Created)
+    @handles(event_of(Transfer, "Created"))
     def _created(self, conn: Connection, e: Any) -> None:
         conn.execute(
             insert(transfers).values(
@@ -140,10 +140,10 @@ class Balances(Projection):
             else:
                 self._move(conn, account_id, side, "voided", t.amount, t.kind, t.id, t.reference, e.at)
 
-    @handles(Transfer.Posted)
+    @handles(event_of(Transfer, "Posted"))
     def _posted(self, conn: Connection, e: Any) -> None:
         self._resolve(conn, e, e.amount, "posted")
 
-    @handles(Transfer.Voided)
+    @handles(event_of(Transfer, "Voided"))
     def _voided(self, conn: Connection, e: Any) -> None:
         self._resolve(conn, e, 0, "voided")

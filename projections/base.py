@@ -11,6 +11,18 @@ from sqlalchemy import Connection, Table
 Handler = Callable[[Any, Connection, Any], None]
 
 
+def event_of(aggregate: type, name: str) -> type:
+    """The event class that eventsourcing's `@event("Name")` made on an aggregate.
+
+    It exists only at run time, so type checkers cannot see `Volunteer.Registered`; looking it up
+    here keeps them quiet and still fails at import time if an event is renamed.
+    """
+    found = getattr(aggregate, name)
+    if not isinstance(found, type):
+        raise TypeError(f"{aggregate.__name__}.{name} is not an event class")
+    return found
+
+
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
     """Mark a method as the handler of the given event classes."""
 

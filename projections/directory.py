@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, Connection, ForeignKey, Index, Integer, String, Table, Text, Uuid, delete, insert, update
 
-from projections.base import Projection, handles
+from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
 from timebank.domain.organization import Organization
 from timebank.domain.project import Project
@@ -76,7 +76,7 @@ class Directory(Projection):
     name = "directory"
     tables = (volunteers, organizations, organizers, projects)
 
-    @handles(Volunteer.Registered)
+    @handles(event_of(Volunteer, "Registered"))
     def _volunteer_registered(self, conn: Connection, e: Any) -> None:
         personal = e.personal_data
         conn.execute(
@@ -99,7 +99,7 @@ class Directory(Projection):
             )
         )
 
-    @handles(Organization.Registered)
+    @handles(event_of(Organization, "Registered"))
     def _organization_registered(self, conn: Connection, e: Any) -> None:
         conn.execute(
             insert(organizations).values(
@@ -109,21 +109,21 @@ class Directory(Projection):
         )
         conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
 
-    @handles(Organization.Verified)
+    @handles(event_of(Organization, "Verified"))
     def _organization_verified(self, conn: Connection, e: Any) -> None:
         conn.execute(update(organizations).where(organizations.c.id == e.originator_id).values(verified=True, verified_at=e.at))
 
-    @handles(Organization.OrganizerAdded)
+    @handles(event_of(Organization, "OrganizerAdded"))
     def _organizer_added(self, conn: Connection, e: Any) -> None:
         conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
 
-    @handles(Organization.OrganizerRemoved)
+    @handles(event_of(Organization, "OrganizerRemoved"))
     def _organizer_removed(self, conn: Connection, e: Any) -> None:
         conn.execute(
             delete(organizers).where(organizers.c.organization_id == e.originator_id, organizers.c.volunteer_id == e.volunteer_id)
         )
 
-    @handles(Project.Published)
+    @handles(event_of(Project, "Published"))
     def _project_published(self, conn: Connection, e: Any) -> None:
         conn.execute(
             insert(projects).values(

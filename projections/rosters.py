@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, Connection, Index, Integer, String, Table, Uuid, insert, update
 
-from projections.base import Projection, handles
+from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
 from timebank.domain.shift import Shift
 
@@ -46,7 +46,7 @@ class Rosters(Projection):
     name = "rosters"
     tables = (shifts, roster)
 
-    @handles(Shift.Scheduled)
+    @handles(event_of(Shift, "Scheduled"))
     def _scheduled(self, conn: Connection, e: Any) -> None:
         conn.execute(
             insert(shifts).values(
@@ -59,7 +59,7 @@ class Rosters(Projection):
     def _entry(self, e: Any) -> Any:
         return (roster.c.shift_id == e.originator_id) & (roster.c.volunteer_id == e.volunteer_id)
 
-    @handles(Shift.SignedUp)
+    @handles(event_of(Shift, "SignedUp"))
     def _signed_up(self, conn: Connection, e: Any) -> None:
         updated = conn.execute(
             update(roster).where(self._entry(e)).values(status="signed_up", signed_up_at=e.at, cancelled_at=None)
@@ -72,16 +72,16 @@ class Rosters(Projection):
             )
         conn.execute(update(shifts).where(shifts.c.id == e.originator_id).values(signed_up_count=shifts.c.signed_up_count + 1))
 
-    @handles(Shift.SignUpCancelled)
+    @handles(event_of(Shift, "SignUpCancelled"))
     def _cancelled(self, conn: Connection, e: Any) -> None:
         conn.execute(update(roster).where(self._entry(e)).values(status="cancelled", cancelled_at=e.at))
         conn.execute(update(shifts).where(shifts.c.id == e.originator_id).values(signed_up_count=shifts.c.signed_up_count - 1))
 
-    @handles(Shift.CheckedIn)
+    @handles(event_of(Shift, "CheckedIn"))
     def _checked_in(self, conn: Connection, e: Any) -> None:
         conn.execute(update(roster).where(self._entry(e)).values(status="checked_in", checked_in_at=e.checked_in_at))
 
-    @handles(Shift.CheckedOut)
+    @handles(event_of(Shift, "CheckedOut"))
     def _checked_out(self, conn: Connection, e: Any) -> None:
         conn.execute(
             update(roster).where(self._entry(e)).values(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Date, Index, Integer, String, Table, Text, Uuid, insert, update
 
-from projections.base import Projection, handles
+from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
 from timebank.domain.service_record import ServiceRecord
 
@@ -56,7 +56,7 @@ class ServiceRecords(Projection):
     def _set(self, conn: Connection, e: Any, **values: Any) -> None:
         conn.execute(update(service_records).where(service_records.c.id == e.originator_id).values(updated_at=e.at, **values))
 
-    @handles(ServiceRecord.Recorded)
+    @handles(event_of(ServiceRecord, "Recorded"))
     def _recorded(self, conn: Connection, e: Any) -> None:
         confirmed = e.status == "confirmed"
         conn.execute(
@@ -73,31 +73,31 @@ class ServiceRecords(Projection):
             )
         )
 
-    @handles(ServiceRecord.Confirmed)
+    @handles(event_of(ServiceRecord, "Confirmed"))
     def _confirmed(self, conn: Connection, e: Any) -> None:
         c = service_records.c
         self._set(conn, e, status="confirmed", decided_at=e.at, decided_by=e.actor,
                   credited_minutes=c.credited_minutes + c.pending_credit_minutes, pending_credit_minutes=0)
 
-    @handles(ServiceRecord.Rejected)
+    @handles(event_of(ServiceRecord, "Rejected"))
     def _rejected(self, conn: Connection, e: Any) -> None:
         self._set(conn, e, status="rejected", decided_at=e.at, decided_by=e.actor, reason=e.reason, pending_credit_minutes=0, **CLOSED)
 
-    @handles(ServiceRecord.Expired)
+    @handles(event_of(ServiceRecord, "Expired"))
     def _expired(self, conn: Connection, e: Any) -> None:
         self._set(conn, e, status="expired", decided_at=e.at, decided_by=e.actor, pending_credit_minutes=0, **CLOSED)
 
-    @handles(ServiceRecord.CorrectionRequested)
+    @handles(event_of(ServiceRecord, "CorrectionRequested"))
     def _correction_requested(self, conn: Connection, e: Any) -> None:
         self._set(conn, e, requested_minutes=e.proposed_minutes, requested_reason=e.reason)
 
-    @handles(ServiceRecord.Corrected)
+    @handles(event_of(ServiceRecord, "Corrected"))
     def _corrected(self, conn: Connection, e: Any) -> None:
         c = service_records.c
         row = conn.execute(service_records.select().with_only_columns(c.status).where(c.id == e.originator_id)).one()
         credit = {"pending_credit_minutes": e.credit_minutes} if row.status == "pending" else {"credited_minutes": e.credit_minutes}
         self._set(conn, e, service_minutes=e.service_minutes, requested_minutes=None, requested_reason=None, **credit)
 
-    @handles(ServiceRecord.Revoked)
+    @handles(event_of(ServiceRecord, "Revoked"))
     def _revoked(self, conn: Connection, e: Any) -> None:
         self._set(conn, e, status="revoked", decided_at=e.at, decided_by=e.actor, reason=e.reason, credited_minutes=0, **CLOSED)

@@ -140,7 +140,7 @@ class TimeBank(Application):
 
     def _get(self, cls: type[A], aggregate_id: UUID, field: str, what: str) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found", field=field) from None
         if not isinstance(aggregate, cls):
@@ -191,7 +191,7 @@ class TimeBank(Application):
 
     def authenticate(self, secret: str) -> Actor | None:
         try:
-            token = self.repository.get(token_id(secret))
+            token: Any = self.repository.get(token_id(secret))
         except AggregateNotFoundError:
             return None
         if not isinstance(token, AccessToken) or token.revoked:
@@ -741,7 +741,7 @@ class TimeBank(Application):
         if account_id in DERIVED_ACCOUNT_IDS:
             return None
         try:
-            account = self.repository.get(account_id)
+            account: Any = self.repository.get(account_id)
         except AggregateNotFoundError:
             return None
         return account.owner_id if isinstance(account, TimeAccount) else None
@@ -749,7 +749,7 @@ class TimeBank(Application):
     def history(self, actor: Actor, aggregate_id: UUID) -> list[Any]:
         """Every event of one aggregate, oldest first, for those allowed to see it."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"aggregate {aggregate_id} not found", field="aggregate_id") from None
         if isinstance(aggregate, (IdentityClaim, VolunteerNumberClaim, AccessToken)) or not self.can_read_history(actor, aggregate):
