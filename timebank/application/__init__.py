@@ -1,0 +1,24 @@
+"""The TimeBank application: one method per use case (load, act, save); the only place that saves.
+
+The use cases are layered by module, each class adding one group to the one before:
+base (infrastructure, tokens) -> registry -> records -> attendance -> history -> TimeBank.
+"""
+
+from __future__ import annotations
+
+from timebank.application.base import BatchEntry, DateAsISO, Registration, retrying
+from timebank.application.history import History
+from timebank.domain.ledger import TimeAccount
+from timebank.domain.organization import Organization
+from timebank.domain.shift import Shift
+from timebank.domain.volunteer import Volunteer
+
+
+class TimeBank(History):
+    """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
+
+    name = "TimeBank"
+    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200}
+
+
+__all__ = ["TimeBank", "BatchEntry", "Registration", "DateAsISO", "retrying"]

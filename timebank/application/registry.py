@@ -1,0 +1,232 @@
+"""Use cases of the registry: volunteers, organizations, projects, shifts and sign-ups."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from timebank.application.base import A, Registration, TimeBankBase, retrying
+from timebank.clock import local_date
+from timebank.domain.actors import Actor, Role
+from timebank.domain.errors import ConcurrencyConflict, Conflict, Forbidden, InvalidInput, NotFound
+from timebank.domain.ledger import (
+    TimeAccount,
+)
+from timebank.domain.organization import Organization
+from timebank.domain.project import CATEGORIES, Project
+from timebank.domain.shift import Shift
+from timebank.domain.volunteer import (
+    IdentityClaim,
+    Volunteer,
+    VolunteerNumberClaim,
+    check_registration,
+)
+
+
+class Registry(TimeBankBase):
+    """Volunteers, organizations, projects, shifts and sign-ups."""
+
+    # Volunteers ----------------------------------------------------------------
+    @retrying
+    def register_volunteer(
+        self,
+        *,
+        name: str,
+        sex: str,
+        birth_date: date,
+        id_type: str,
+        id_number: str,
+        phone: str,
+        district: str,
+        street: str | None = None,
+        community: str | None = None,
+        skills: Iterable[str] = (),
+        service_categories: Iterable[str] = (),
+        guardian_consent: bool = False,
+    ) -> Registration:
+        now = self._now()
+        today = local_date(now)
+        check_registration(
+            birth_date=birth_date, guardian_consent=guardian_consent, today=today, rules=self._rules_on(today),
+            name=name, sex=sex, id_type=id_type, id_number=id_number,
+        )
+        identity_key = self.identity_key(id_type, id_number)
+        if IdentityClaim.create_id(identity_key) in self.repository:
+            raise Conflict("a volunteer with this identity document is already registered", field="id_number")
+        number = self._free_volunteer_number()
+        volunteer_id = uuid4()
+        actor = f"volunteer:{volunteer_id}"
+        volunteer = Volunteer(
+            volunteer_number=number,
+            personal_data={
+                "name": name,
+                "sex": sex,
+                "birth_date": birth_date.isoformat(),
+                "id_type": id_type,
+                "id_number": id_number.strip().upper(),
+                "phone": phone,
+            },
+            home={"district": district, "street": street or "", "community": community or ""},
+            skills=sorted(set(skills)),
+            service_categories=sorted(set(service_categories)),
+            guardian_consent=guardian_consent,
+            actor=actor,
+            at=now,
+        )
+        # The library gives new aggregates a random id; make it the one the token and actor name.
+        volunteer = self._with_id(volunteer, volunteer_id)
+        claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, actor=actor, at=now)
+        number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, actor=actor, at=now)
+        account = TimeAccount(owner_id=volunteer_id, kind="volunteer", floor=0, actor=actor, at=now)
+        secret, token = self._new_token(Role.VOLUNTEER, volunteer_id, "registration", actor, now)
+        self.save(volunteer, claim, number_claim, account, token)
+        return Registration(volunteer_id, number, secret)
+
+    @staticmethod
+    def _with_id(aggregate: A, new_id: UUID) -> A:
+        for pending in aggregate.pending_events:
+            object.__setattr__(pending, "originator_id", new_id)
+        aggregate._id = new_id  # noqa: SLF001 - set before the aggregate is ever saved
+        return aggregate
+
+    def _free_volunteer_number(self) -> str:
+        for _ in range(20):
+            number = "BJ" + "".join(random.choices("0123456789", k=10))
+            if VolunteerNumberClaim.create_id(number) not in self.repository:
+                return number
+        raise ConcurrencyConflict("could not allocate a volunteer number; try again")
+
+    def get_volunteer(self, volunteer_id: UUID) -> Volunteer:
+        return self._get(Volunteer, volunteer_id, "volunteer_id", "volunteer")
+
+    # Organizations -------------------------------------------------------------
+    def _require_volunteer(self, actor: Actor) -> UUID:
+        if actor.role is not Role.VOLUNTEER or actor.id is None:
+            raise Forbidden("this needs a volunteer's token")
+        return actor.id
+
+    def register_organization(self, actor: Actor, *, name: str, district: str, street: str | None = None, description: str = "") -> UUID:
+        volunteer_id = self._require_volunteer(actor)
+        self.get_volunteer(volunteer_id)
+        org = Organization(
+            name=name, district=district, street=street, description=description,
+            registered_by=volunteer_id, actor=actor.ref, at=self._now(),
+        )
+        self.save(org)
+        return org.id
+
+    def get_organization(self, organization_id: UUID, field: str = "organization_id") -> Organization:
+        return self._get(Organization, organization_id, field, "organization")
+
+    @retrying
+    def verify_organization(self, actor: Actor, organization_id: UUID) -> None:
+        org = self.get_organization(organization_id)
+        org.verify(actor, self._now())
+        self.save(org)
+
+    @retrying
+    def add_organizer(self, actor: Actor, organization_id: UUID, volunteer_id: UUID) -> None:
+        org = self.get_organization(organization_id)
+        org.require_organizer(actor)
+        self.get_volunteer(volunteer_id)
+        org.add_organizer(volunteer_id, actor, self._now())
+        self.save(org)
+
+    @retrying
+    def remove_organizer(self, actor: Actor, organization_id: UUID, volunteer_id: UUID) -> None:
+        org = self.get_organization(organization_id)
+        org.remove_organizer(volunteer_id, actor, self._now())
+        self.save(org)
+
+    def is_organizer(self, actor: Actor, organization_id: UUID) -> bool:
+        try:
+            return self.get_organization(organization_id).is_organizer(actor)
+        except NotFound:
+            return False
+
+    # Projects and shifts -------------------------------------------------------
+    def publish_project(
+        self,
+        actor: Actor,
+        *,
+        organization_id: UUID,
+        name: str,
+        description: str = "",
+        category: str = "community_service",
+        district: str | None = None,
+        street: str | None = None,
+        community: str | None = None,
+        person_in_charge: str,
+    ) -> UUID:
+        org = self.get_organization(organization_id)
+        org.require_organizer(actor)
+        org.require_verified()
+        if category not in CATEGORIES:
+            raise InvalidInput(f"unknown category {category!r}", field="category")
+        project = Project(
+            organization_id=organization_id, name=name, description=description, category=category,
+            district=district or org.district, street=street, community=community,
+            person_in_charge=person_in_charge, actor=actor.ref, at=self._now(),
+        )
+        self.save(project)
+        return project.id
+
+    def get_project(self, project_id: UUID, field: str = "project_id") -> Project:
+        return self._get(Project, project_id, field, "project")
+
+    def add_shift(
+        self,
+        actor: Actor,
+        project_id: UUID,
+        *,
+        title: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: str,
+        capacity: int,
+        required_skills: Iterable[str] = (),
+    ) -> UUID:
+        project = self.get_project(project_id)
+        org = self.get_organization(project.organization_id)
+        org.require_organizer(actor)
+        org.require_verified()
+        Shift.check_schedule(starts_at, ends_at, capacity)
+        shift = Shift(
+            project_id=project_id, organization_id=project.organization_id, title=title,
+            starts_at=starts_at, ends_at=ends_at, place=place, required_skills=sorted(set(required_skills)),
+            capacity=capacity, actor=actor.ref, at=self._now(),
+        )
+        self.save(shift)
+        return shift.id
+
+    def get_shift(self, shift_id: UUID, field: str = "shift_id") -> Shift:
+        return self._get(Shift, shift_id, field, "shift")
+
+    def _require_self_or_organizer(self, actor: Actor, volunteer_id: UUID, organization_id: UUID) -> None:
+        if actor.role is Role.VOLUNTEER and actor.id == volunteer_id:
+            return
+        if not self.get_organization(organization_id).is_organizer(actor):
+            raise Forbidden("a volunteer acts for themself; an organizer for their organization")
+
+    @retrying
+    def sign_up(self, actor: Actor, shift_id: UUID, volunteer_id: UUID) -> None:
+        shift = self.get_shift(shift_id)
+        self._require_self_or_organizer(actor, volunteer_id, shift.organization_id)
+        volunteer = self.get_volunteer(volunteer_id)
+        now = self._now()
+        shift.sign_up(volunteer_id, volunteer.skills, actor.ref, now)
+        volunteer.commit_to_shift(shift.id, shift.starts_at, shift.ends_at, actor.ref, now)
+        self.save(shift, volunteer)
+
+    @retrying
+    def cancel_sign_up(self, actor: Actor, shift_id: UUID, volunteer_id: UUID) -> None:
+        shift = self.get_shift(shift_id)
+        self._require_self_or_organizer(actor, volunteer_id, shift.organization_id)
+        volunteer = self.get_volunteer(volunteer_id)
+        now = self._now()
+        shift.cancel_sign_up(volunteer_id, actor.ref, now)
+        volunteer.release_shift(shift.id, actor.ref, now)
+        self.save(shift, volunteer)
+
