@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+import swagger_ui_bundle
+from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
 
 from api import accounts, aggregates, health, organizations, projects, service_records, shifts, volunteers
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        # Swagger UI is served from the installed package: /docs works on networks without internet.
+        OPENAPI_SWAGGER_UI_URL="/docs-assets/",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
     )
@@ -75,6 +77,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             response.headers["X-Event-Position"] = str(position)
             services.projector.nudge()
         return response
+
+    @app.get("/docs-assets/<path:filename>")
+    def docs_assets(filename: str) -> Response:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
     @app.get("/")
     def index() -> Response:
