@@ -1,0 +1,78 @@
+"""The clock's jobs over real read models: candidates come from a view, the command re-checks, twice is harmless."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from api.clock import SCHEDULE, build_scheduler, run_auto_check_out, run_expiry
+from api.services import Services
+from projections import queries
+from timebank.domain.actors import Actor, Role
+
+
+def a_scene(services: Services, clock: Any) -> dict[str, Any]:
+    app = services.timebank
+
+    def person(n: int) -> Actor:
+        reg = app.register_volunteer(name=f"p{n}", sex="male", birth_date=date(1980, 1, 1), id_type="passport",
+                                     id_number=f"E{n:08d}", phone="13900000000", district="西城区")
+        return Actor(Role.VOLUNTEER, reg.volunteer_id)
+
+    organizer, volunteer = person(1), person(2)
+    org = app.register_organization(organizer, name="o", district="西城区")
+    app.verify_organization(Actor(Role.ADMIN), org)
+    project = app.publish_project(organizer, organization_id=org, name="p", person_in_charge="x")
+    shift = app.add_shift(organizer, project, title="t", starts_at=clock() + timedelta(hours=1),
+                          ends_at=clock() + timedelta(hours=3), place="here", capacity=2)
+    return {"app": app, "organizer": organizer, "volunteer": volunteer, "project": project, "shift": shift}
+
+
+def test_overdue_pending_records_expire_once_and_their_credits_are_voided(services: Services, clock: Any) -> None:
+    s = a_scene(services, clock)
+    record = s["app"].declare_service(s["volunteer"], project_id=s["project"], service_date=clock().date() - timedelta(days=1),
+                                      service_minutes=60, content="c")
+    services.projector.catch_up()
+    assert run_expiry(services) == 0  # not overdue yet
+    clock.advance(days=15)  # past 10 working days
+    services.projector.catch_up()
+    assert run_expiry(services) == 1
+    services.projector.catch_up()
+    assert run_expiry(services) == 0  # idempotent: nothing left to expire
+    with services.engine.connect() as conn:
+        row = queries.service_record(conn, record)
+        account = queries.account(conn, s["volunteer"].id)
+    assert row is not None and row["status"] == "expired"
+    assert account is not None and (account["balance"], account["pending"]) == (0, 0)
+
+
+def test_a_check_in_left_open_is_closed_after_24_hours_and_flagged(services: Services, clock: Any) -> None:
+    s = a_scene(services, clock)
+    app, organizer, volunteer = s["app"], s["organizer"], s["volunteer"]
+    app.sign_up(volunteer, s["shift"], volunteer.id)
+    clock.advance(hours=1)
+    app.check_in(organizer, s["shift"], volunteer.id)
+    services.projector.catch_up()
+    assert run_auto_check_out(services) == 0
+    clock.advance(hours=25)
+    assert run_auto_check_out(services) == 1
+    services.projector.catch_up()
+    assert run_auto_check_out(services) == 0
+    with services.engine.connect() as conn:
+        roster = queries.shift(conn, s["shift"], with_roster=True)
+        records, total = queries.service_records_page(conn, volunteer_id=volunteer.id, limit=10, offset=0)
+    assert roster is not None and roster["roster"][0]["auto_closed"] is True
+    assert total == 1 and records[0]["flags"] == ["auto_closed"] and records[0]["service_minutes"] == 120
+
+
+def test_every_scheduled_job_is_registered_once(services: Services) -> None:
+    scheduler = build_scheduler(services, blocking=False)
+    assert isinstance(scheduler, BackgroundScheduler)
+    scheduler.start(paused=True)
+    try:
+        assert sorted(job.id for job in scheduler.get_jobs()) == sorted(job.__name__ for job, _, _ in SCHEDULE)
+        assert all(job.max_instances == 1 for job in scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
