@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Uuid, insert, select, update
+from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Uuid, bindparam, insert, select, update
 
 from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
@@ -65,6 +66,29 @@ entries = Table(
 
 DERIVED_ACCOUNTS = {ISSUANCE_ACCOUNT_ID: "issuance"}
 
+# Statements built once and executed with parameters: building a statement per event (and its
+# cache key) cost more than executing it.
+_EXISTS = select(accounts.c.id).where(accounts.c.id == bindparam("aid"))
+_SET_OWNER = update(accounts).where(accounts.c.id == bindparam("aid")).values(
+    owner_id=bindparam("o"), kind=bindparam("k"), floor=bindparam("f")
+)
+_INSERT_ACCOUNT = insert(accounts)
+_INSERT_ENTRY = insert(entries)
+
+
+@functools.cache
+def _bump_statement(columns: tuple[str, ...]) -> Any:
+    c = accounts.c
+    values: dict[str, Any] = {name: c[name] + bindparam(f"d_{name}", type_=Integer) for name in columns}
+    values["updated_at"] = bindparam("at", type_=UTCDateTime)
+    return update(accounts).where(c.id == bindparam("aid")).values(values).returning(c.posted_credits, c.posted_debits)
+
+
+def _bump(conn: Connection, account_id: Any, deltas: dict[str, int], at: Any) -> Any:
+    """Add the deltas to an account's counters; returns its posted credits and debits afterwards."""
+    params = {"aid": account_id, "at": at, **{f"d_{name}": value for name, value in deltas.items()}}
+    return conn.execute(_bump_statement(tuple(sorted(deltas))), params).one()
+
 
 class Balances(Projection):
     name = "balances"
@@ -75,47 +99,44 @@ class Balances(Projection):
         self._ensure(conn, e.originator_id, owner_id=e.owner_id, kind=e.kind, floor=e.floor, at=e.at)
 
     def _ensure(self, conn: Connection, account_id: Any, *, owner_id: Any = None, kind: str | None = None, floor: int = 0, at: Any) -> None:
-        exists = conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first()
-        if exists:
+        if conn.execute(_EXISTS, {"aid": account_id}).first():
             if owner_id is not None:
-                conn.execute(update(accounts).where(accounts.c.id == account_id).values(owner_id=owner_id, kind=kind, floor=floor))
+                conn.execute(_SET_OWNER, {"aid": account_id, "o": owner_id, "k": kind, "f": floor})
             return
         conn.execute(
-            insert(accounts).values(
-                id=account_id, owner_id=owner_id, kind=kind or DERIVED_ACCOUNTS.get(account_id, "unknown"),
-                floor=floor, posted_credits=0, posted_debits=0, pending_credits=0, pending_debits=0,
-                earned_to_date=0, updated_at=at,
-            )
+            _INSERT_ACCOUNT,
+            {
+                "id": account_id, "owner_id": owner_id, "kind": kind or DERIVED_ACCOUNTS.get(account_id, "unknown"),
+                "floor": floor, "posted_credits": 0, "posted_debits": 0, "pending_credits": 0, "pending_debits": 0,
+                "earned_to_date": 0, "updated_at": at,
+            },
         )
 
     def _move(self, conn: Connection, account_id: Any, side: str, phase: str, amount: int, kind: str, transfer_id: Any, reference: Any, at: Any) -> None:
         """Apply one side of a movement to an account and append its statement line."""
         self._ensure(conn, account_id, at=at)
-        c = accounts.c
         sign = 1 if side == "credit" else -1
-        values: dict[str, Any] = {"updated_at": at}
+        deltas: dict[str, int] = {}
         if phase == "pending":
-            col = c.pending_credits if side == "credit" else c.pending_debits
-            values[col.name] = col + amount
+            deltas[f"pending_{side}s"] = amount
         elif phase in ("posted", "resolve"):
-            col = c.posted_credits if side == "credit" else c.posted_debits
-            values[col.name] = col + amount
+            deltas[f"posted_{side}s"] = amount
             if kind in EARNING_KINDS:
-                values["earned_to_date"] = c.earned_to_date + sign * amount
-        conn.execute(update(accounts).where(c.id == account_id).values(**values))
-        row = conn.execute(select(c.posted_credits, c.posted_debits).where(c.id == account_id)).one()
+                deltas["earned_to_date"] = sign * amount
+        row = _bump(conn, account_id, deltas, at)
         conn.execute(
-            insert(entries).values(
-                account_id=account_id, transfer_id=transfer_id, at=at, kind=kind,
-                phase="posted" if phase == "resolve" else phase, amount=sign * amount,
-                balance=row.posted_credits - row.posted_debits, reference=reference,
-            )
+            _INSERT_ENTRY,
+            {
+                "account_id": account_id, "transfer_id": transfer_id, "at": at, "kind": kind,
+                "phase": "posted" if phase == "resolve" else phase, "amount": sign * amount,
+                "balance": row.posted_credits - row.posted_debits, "reference": reference,
+            },
         )
 
     @handles(event_of(Transfer, "Created"))
     def _created(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(transfers).values(
+            insert(transfers), dict(
                 id=e.originator_id, debit_account_id=e.debit_account_id, credit_account_id=e.credit_account_id,
                 amount=e.amount, posted_amount=0 if e.pending else e.amount, kind=e.kind,
                 status="pending" if e.pending else "posted", pending=e.pending, reference=e.reference,
@@ -131,10 +152,8 @@ class Balances(Projection):
         conn.execute(
             update(transfers).where(transfers.c.id == t.id).values(status=status, posted_amount=posted_amount, resolved_at=e.at)
         )
-        c = accounts.c
         for account_id, side in ((t.debit_account_id, "debit"), (t.credit_account_id, "credit")):
-            col = c.pending_credits if side == "credit" else c.pending_debits
-            conn.execute(update(accounts).where(c.id == account_id).values({col.name: col - t.amount}))
+            _bump(conn, account_id, {f"pending_{side}s": -t.amount}, e.at)
             if posted_amount:
                 self._move(conn, account_id, side, "resolve", posted_amount, t.kind, t.id, t.reference, e.at)
             else:

@@ -80,7 +80,7 @@ class Directory(Projection):
     def _volunteer_registered(self, conn: Connection, e: Any) -> None:
         personal = e.personal_data
         conn.execute(
-            insert(volunteers).values(
+            insert(volunteers), dict(
                 id=e.originator_id,
                 volunteer_number=e.volunteer_number,
                 name=personal["name"],
@@ -102,12 +102,12 @@ class Directory(Projection):
     @handles(event_of(Organization, "Registered"))
     def _organization_registered(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(organizations).values(
+            insert(organizations), dict(
                 id=e.originator_id, name=e.name, district=e.district, street=e.street,
                 description=e.description, verified=False, registered_by=e.registered_by, registered_at=e.at,
             )
         )
-        conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
+        conn.execute(insert(organizers), dict(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
 
     @handles(event_of(Organization, "Verified"))
     def _organization_verified(self, conn: Connection, e: Any) -> None:
@@ -115,7 +115,7 @@ class Directory(Projection):
 
     @handles(event_of(Organization, "OrganizerAdded"))
     def _organizer_added(self, conn: Connection, e: Any) -> None:
-        conn.execute(insert(organizers).values(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
+        conn.execute(insert(organizers), dict(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
 
     @handles(event_of(Organization, "OrganizerRemoved"))
     def _organizer_removed(self, conn: Connection, e: Any) -> None:
@@ -126,7 +126,7 @@ class Directory(Projection):
     @handles(event_of(Project, "Published"))
     def _project_published(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(projects).values(
+            insert(projects), dict(
                 id=e.originator_id, organization_id=e.organization_id, name=e.name, description=e.description,
                 category=e.category, district=e.district, street=e.street, community=e.community,
                 person_in_charge=e.person_in_charge, published_at=e.at, shift_count=0,

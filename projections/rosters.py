@@ -49,7 +49,7 @@ class Rosters(Projection):
     @handles(event_of(Shift, "Scheduled"))
     def _scheduled(self, conn: Connection, e: Any) -> None:
         conn.execute(
-            insert(shifts).values(
+            insert(shifts), dict(
                 id=e.originator_id, project_id=e.project_id, organization_id=e.organization_id, title=e.title,
                 starts_at=e.starts_at, ends_at=e.ends_at, place=e.place, required_skills=list(e.required_skills),
                 capacity=e.capacity, signed_up_count=0,
@@ -66,7 +66,7 @@ class Rosters(Projection):
         ).rowcount
         if not updated:
             conn.execute(
-                insert(roster).values(
+                insert(roster), dict(
                     shift_id=e.originator_id, volunteer_id=e.volunteer_id, status="signed_up", signed_up_at=e.at, auto_closed=False
                 )
             )

@@ -60,7 +60,7 @@ class ServiceRecords(Projection):
     def _recorded(self, conn: Connection, e: Any) -> None:
         confirmed = e.status == "confirmed"
         conn.execute(
-            insert(service_records).values(
+            insert(service_records), dict(
                 id=e.originator_id, volunteer_id=e.volunteer_id, organization_id=e.organization_id,
                 project_id=e.project_id, shift_id=e.shift_id, activity=e.activity, category=e.category,
                 service_date=e.service_date, place=e.place, content=e.content, service_minutes=e.service_minutes,

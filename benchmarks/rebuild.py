@@ -1,0 +1,132 @@
+"""Projection rebuild throughput against the rate of merely reading the same events.
+
+    python -m benchmarks.rebuild [--batches 20] [--database-url postgresql://...]
+
+Prints a table and a JSON line. Baseline: read every notification in pages of 1,000, decode it and
+fold it into a dict (what any reader must pay). Measured: `Projector.rebuild()` of all read models,
+and the same projector one event per transaction (what the library's ProjectionRunner does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import tempfile
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from api.app import build_services
+from api.services import Services
+from projections.db import make_engine, metadata
+from projections.runner import Projector
+from timebank.application import BatchEntry
+from timebank.domain.actors import Actor, Role
+from timebank.settings import Settings
+
+NOW = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
+PER_BATCH = 500
+
+
+def populate(services: Services, batches: int) -> None:
+    app = services.timebank
+    people = [
+        app.register_volunteer(name=f"v{i}", sex="female", birth_date=date(1985, 1, 1), id_type="passport",
+                               id_number=f"B{i:08d}", phone="13900000000", district="朝阳区").volunteer_id
+        for i in range(PER_BATCH + 1)
+    ]
+    organizer = Actor(Role.VOLUNTEER, people.pop())
+    org = app.register_organization(organizer, name="bench", district="朝阳区")
+    app.verify_organization(Actor(Role.ADMIN), org)
+    project = app.publish_project(organizer, organization_id=org, name="bench", person_in_charge="x")
+    for b in range(batches):
+        day = date(2026, 11, 17) - timedelta(days=b % 5)
+        app.record_service_batch(organizer, project, [BatchEntry(v, day, 30 + b, "bench") for v in people])
+
+
+def read_and_fold(services: Services) -> tuple[int, float]:
+    recorder, mapper = services.timebank.recorder, services.timebank.mapper
+    folded: Counter[str] = Counter()
+    start, count = 0, 0
+    began = time.perf_counter()
+    while True:
+        page = recorder.select_notifications(start, 1000, inclusive_of_start=False)
+        if not page:
+            break
+        for notification in page:
+            event = mapper.to_domain_event(notification)
+            folded[type(event).__qualname__] += 1
+        count += len(page)
+        start = page[-1].id
+    return count, time.perf_counter() - began
+
+
+def one_per_transaction(services: Services, url: str, schema: str | None, limit_events: int) -> tuple[int, float]:
+    engine = make_engine(url, schema=schema)
+    projector = Projector(services.timebank.recorder, services.timebank.mapper, engine)
+    metadata.drop_all(engine)
+    projector.create_tables()
+    began = time.perf_counter()
+    done = 0
+    while done < limit_events and projector.run_once(limit=1):
+        done += 1
+    elapsed = time.perf_counter() - began
+    engine.dispose()
+    return done, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=20, help="bulk entries of 500 records each")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
+    parser.add_argument("--per-event-sample", type=int, default=3000, help="events for the one-per-transaction run")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="tb-bench-"))
+    schema = None
+    if args.database_url:
+        import psycopg
+
+        schema = "bench_" + secrets.token_hex(4)
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    settings = Settings(database_url=args.database_url, database_schema=schema, data_dir=tmp, secret_key="bench",
+                        calendar="weekdays")
+    services = build_services(settings, clock=lambda: NOW)
+    try:
+        populate(services, args.batches)
+        events, read_s = read_and_fold(services)
+        rebuilt = services.projector.rebuild()
+        began = time.perf_counter()
+        services.projector.rebuild()
+        rebuild_s = time.perf_counter() - began
+        sample_url = settings.read_model_url() if args.database_url else f"sqlite:///{tmp / 'per-event.sqlite'}"
+        per_event_n, per_event_s = one_per_transaction(services, sample_url, schema if args.database_url else None,
+                                                       args.per_event_sample)
+    finally:
+        services.close()
+        if schema:
+            import psycopg
+
+            with psycopg.connect(args.database_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    assert rebuilt == events
+    figures = {
+        "store": "postgresql" if args.database_url else "sqlite",
+        "events": events,
+        "read_decode_fold_per_s": round(events / read_s),
+        "rebuild_per_s": round(events / rebuild_s),
+        "one_event_per_transaction_per_s": round(per_event_n / per_event_s),
+    }
+    figures["rebuild_vs_read"] = round(figures["rebuild_per_s"] / figures["read_decode_fold_per_s"], 3)
+    figures["rebuild_vs_one_per_transaction"] = round(figures["rebuild_per_s"] / figures["one_event_per_transaction_per_s"], 1)
+    print(f"{'figure':<36}{'value':>14}")
+    for key, value in figures.items():
+        print(f"{key:<36}{value!s:>14}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
