@@ -28,7 +28,7 @@ ORGANIZER = uuid4()
 
 def a_record(status: str = PENDING, minutes: int = 120) -> ServiceRecord:
     return ServiceRecord(
-        volunteer_id=VOLUNTEER, organization_id=uuid4(), project_id=uuid4(), shift_id=None, activity="a",
+        record_id=uuid4(), volunteer_id=VOLUNTEER, organization_id=uuid4(), project_id=uuid4(), shift_id=None, activity="a",
         category="elderly_care", service_date=date(2026, 11, 18), place="p", content="c", service_minutes=minutes,
         person_in_charge="王", source="self_declared", status=status,
         confirmation_deadline=DEADLINE if status == PENDING else None, flags=[],

@@ -26,7 +26,7 @@ def a_shift(capacity: int = 2, skills: tuple[str, ...] = ("first_aid",)) -> Shif
 
 def a_volunteer() -> Volunteer:
     return Volunteer(
-        volunteer_number="BJ0000000001", personal_data={"birth_date": "1990-01-01"}, home={}, skills=SKILLED,
+        volunteer_id=uuid4(), volunteer_number="BJ0000000001", personal_data={"birth_date": "1990-01-01"}, home={}, skills=SKILLED,
         service_categories=[], guardian_consent=False, actor="volunteer:x", at=T0,
     )
 

@@ -72,7 +72,7 @@ class Records(Registry):
         pending = status == PENDING
         deadline = add_working_days(self.calendar, local_date(now), rules.confirmation_deadline_working_days) if pending else None
         record = ServiceRecord(
-            volunteer_id=volunteer_id, organization_id=project.organization_id, project_id=project.id,
+            record_id=record_id, volunteer_id=volunteer_id, organization_id=project.organization_id, project_id=project.id,
             shift_id=shift.id if shift else None,
             activity=project.name + (f" / {shift.title}" if shift else ""), category=project.category,
             service_date=service_date, place=place or (shift.place if shift else project.district),
@@ -81,7 +81,6 @@ class Records(Registry):
             credit_transfer_id=transfer_id, credit_minutes=credits, rules_version=rules.version,
             actor=actor, at=now,
         )
-        record = self._with_id(record, record_id)
         if transfer_id is None:
             return record, []
         transfer = open_transfer(

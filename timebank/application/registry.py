@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from timebank.application.base import A, Registration, TimeBankBase, retrying
+from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import ConcurrencyConflict, Conflict, Forbidden, InvalidInput, NotFound
@@ -59,6 +59,7 @@ class Registry(TimeBankBase):
         volunteer_id = uuid4()
         actor = f"volunteer:{volunteer_id}"
         volunteer = Volunteer(
+            volunteer_id=volunteer_id,
             volunteer_number=number,
             personal_data={
                 "name": name,
@@ -75,21 +76,12 @@ class Registry(TimeBankBase):
             actor=actor,
             at=now,
         )
-        # The library gives new aggregates a random id; make it the one the token and actor name.
-        volunteer = self._with_id(volunteer, volunteer_id)
         claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, actor=actor, at=now)
         number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, actor=actor, at=now)
         account = TimeAccount(owner_id=volunteer_id, kind="volunteer", floor=0, actor=actor, at=now)
         secret, token = self._new_token(Role.VOLUNTEER, volunteer_id, "registration", actor, now)
         self.save(volunteer, claim, number_claim, account, token)
         return Registration(volunteer_id, number, secret)
-
-    @staticmethod
-    def _with_id(aggregate: A, new_id: UUID) -> A:
-        for pending in aggregate.pending_events:
-            object.__setattr__(pending, "originator_id", new_id)
-        aggregate._id = new_id  # noqa: SLF001 - set before the aggregate is ever saved
-        return aggregate
 
     def _free_volunteer_number(self) -> str:
         for _ in range(20):

@@ -26,9 +26,15 @@ def check_minutes(minutes: int, *, limit: int, field: str = "service_minutes", w
 
 
 class ServiceRecord(Aggregate):
+    @staticmethod
+    def create_id(record_id: UUID) -> UUID:
+        """The id is chosen before the event, so the record's credit transfer id can derive from it."""
+        return record_id
+
     @event("Recorded")
     def __init__(
         self,
+        record_id: UUID,
         volunteer_id: UUID,
         organization_id: UUID,
         project_id: UUID,

@@ -66,9 +66,15 @@ def check_registration(
 class Volunteer(Aggregate):
     """A registered person. Personal data sits in one dict so it can later be encrypted whole."""
 
+    @staticmethod
+    def create_id(volunteer_id: UUID) -> UUID:
+        """The id is chosen before the event, so the token and the actor can name it."""
+        return volunteer_id
+
     @event("Registered")
     def __init__(
         self,
+        volunteer_id: UUID,
         volunteer_number: str,
         personal_data: dict[str, Any],
         home: dict[str, str],
