@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -84,8 +84,6 @@ class WorkingCalendar(Protocol):
 
 def add_working_days(calendar: WorkingCalendar, start: date, count: int) -> date:
     """The date `count` working days after `start` (start itself does not count)."""
-    from datetime import timedelta
-
     day = start
     remaining = count
     while remaining > 0:
