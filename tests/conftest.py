@@ -11,7 +11,6 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,10 @@ from flask.testing import FlaskClient
 
 from api.app import build_services, create_app
 from api.services import Services
+from tests.builders import FixedClock as Clock
 from timebank.settings import Settings
 
 DATABASE_URL_VAR = "TIMEBANK_TEST_DATABASE_URL"
-# A Wednesday, 10:00 in Beijing: working days on either side, so deadlines are easy to reason about.
-START = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 
 postgres_only = pytest.mark.skipif(
     not os.environ.get(DATABASE_URL_VAR),
@@ -33,30 +31,6 @@ postgres_only = pytest.mark.skipif(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**overrides): override fields of the test's Settings")
-
-
-class Clock:
-    """A clock the test moves by hand: call it for an aware UTC datetime."""
-
-    def __init__(self, start: datetime = START) -> None:
-        if start.tzinfo is None:
-            raise ValueError("the clock keeps aware datetimes")
-        self.now = start.astimezone(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move forward by timedelta(**delta), e.g. `clock.advance(hours=1)`; returns the new time."""
-        self.now += timedelta(**delta)
-        return self.now
-
-    def set(self, moment: datetime) -> datetime:
-        self.now = moment.astimezone(timezone.utc)
-        return self.now
-
-    def __repr__(self) -> str:
-        return f"Clock({self.now.isoformat()})"
 
 
 @pytest.fixture

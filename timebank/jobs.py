@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from uuid import UUID
 
 from timebank.application import TimeBank
-from timebank.domain.actors import Actor, Role
+from timebank.domain.actors import SYSTEM
 from timebank.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
-CLOCK = Actor(Role.SYSTEM)
 
 
 def expire_pending_records(app: TimeBank, candidates: Iterable[UUID]) -> int:
@@ -23,7 +22,7 @@ def expire_pending_records(app: TimeBank, candidates: Iterable[UUID]) -> int:
     expired = 0
     for record_id in candidates:
         try:
-            expired += app.expire_record(record_id, CLOCK)
+            expired += app.expire_record(record_id, SYSTEM)
         except DomainError as error:
             log.warning("could not expire record %s: %s", record_id, error.message)
     return expired
@@ -34,7 +33,7 @@ def auto_close_check_outs(app: TimeBank, candidates: Iterable[tuple[UUID, UUID]]
     closed = 0
     for shift_id, volunteer_id in candidates:
         try:
-            closed += app.auto_check_out(shift_id, volunteer_id, CLOCK) is not None
+            closed += app.auto_check_out(shift_id, volunteer_id, SYSTEM) is not None
         except DomainError as error:
             log.warning("could not close check-in of %s on shift %s: %s", volunteer_id, shift_id, error.message)
     return closed

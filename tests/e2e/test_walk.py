@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 import requests
 from stdnum.cn import ric
 
-from tests.e2e.server import PG_URL_VAR, Deployment, postgres_schema
+from tests.e2e.server import PG_URL_VAR, Deployment
 
 pytestmark = pytest.mark.e2e
 
@@ -21,13 +20,11 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
 
 
 @pytest.fixture(params=STORES)
-def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+def deployment(request: pytest.FixtureRequest, tmp_path: Path, database_schema: str | None) -> Deployment:
+    """A deployment on SQLite, or on PostgreSQL in the test's own schema (conftest's `database_schema`)."""
     if request.param == "sqlite":
-        yield Deployment(tmp_path)
-    else:
-        url = os.environ[PG_URL_VAR]
-        with postgres_schema(url) as schema:
-            yield Deployment(tmp_path, url, schema)
+        return Deployment(tmp_path)
+    return Deployment(tmp_path, os.environ[PG_URL_VAR], database_schema)
 
 
 def resident_id(birth: str, seq: int) -> str:

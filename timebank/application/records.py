@@ -95,11 +95,7 @@ class Records(Registry):
             raise InvalidInput("this shift belongs to another project", field=f"{prefix}shift_id")
         if local_date(shift.starts_at) != service_date:
             raise InvalidInput("service_date must be the date of the shift", field=f"{prefix}service_date")
-        if minutes > shift.scheduled_minutes:
-            raise RuleViolation(
-                f"{minutes} minutes exceed the shift's scheduled length of {shift.scheduled_minutes}",
-                field=f"{prefix}service_minutes",
-            )
+        shift.require_within_length(minutes, f"{prefix}service_minutes")
 
     @retrying
     def declare_service(
@@ -219,12 +215,7 @@ class Records(Registry):
         rules = self.rules.by_version(record.rules_version)
         check_minutes(service_minutes, limit=rules.max_service_minutes_per_day)
         if record.shift_id:
-            shift = self.get_shift(record.shift_id)
-            if service_minutes > shift.scheduled_minutes:
-                raise RuleViolation(
-                    f"{service_minutes} minutes exceed the shift's scheduled length of {shift.scheduled_minutes}",
-                    field="service_minutes",
-                )
+            self.get_shift(record.shift_id).require_within_length(service_minutes)
         if actor.role is Role.VOLUNTEER and actor.id == record.volunteer_id:
             record.request_correction(service_minutes, reason, actor.volunteer_id, actor.ref, now)
             self.save(record)

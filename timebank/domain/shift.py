@@ -105,6 +105,11 @@ class Shift(Aggregate):
     def _checked_in(self, volunteer_id: UUID, checked_in_at: datetime, actor: str, at: datetime) -> None:
         self.checked_in[str(volunteer_id)] = checked_in_at
 
+    def require_within_length(self, minutes: int, field: str = "service_minutes") -> None:
+        """A back-filled entry may not exceed the shift's scheduled length."""
+        if minutes > self.scheduled_minutes:
+            raise RuleViolation(f"{minutes} minutes exceed the shift's scheduled length of {self.scheduled_minutes}", field=field)
+
     def served_minutes(self, checked_in_at: datetime, checked_out_at: datetime) -> int:
         """Time actually given, never more than the shift's scheduled length."""
         return min(whole_minutes(checked_out_at - checked_in_at), self.scheduled_minutes)
