@@ -1,46 +1,150 @@
-"""Time accounts: balance and statement."""
+"""Time accounts (时间银行): balances now and as of any moment, statements with CSV export, totals, pools."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import require_self_or_reader
-from api.schemas import AccountSchema, MinPositionArgs, StatementEntrySchema
+from api.auth import READ_ALL, actor, hidden
+from api.ledger_schemas import (
+    AccountArgs,
+    AccountListArgs,
+    AccountSchema,
+    KindTotalSchema,
+    StatementArgs,
+    StatementEntrySchema,
+    TotalsArgs,
+)
+from api.schemas import MinPositionArgs
 from api.services import services
-from projections import queries
-from timebank.domain.errors import NotFound
+from projections import ledger_queries
+from timebank.domain.errors import Forbidden
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/accounts", description="Time accounts (时间银行): balances in credit-minutes.")
 
+CSV_COLUMNS = ("seq", "at", "transfer_id", "kind", "phase", "amount", "balance", "pending_credits", "pending_debits",
+               "counterparty_id", "reference", "note")
 
-@blp.route("/<uuid:volunteer_id>")
-class AccountById(MethodView):
-    @blp.arguments(MinPositionArgs, location="query")
-    @blp.response(200, AccountSchema)
-    def get(self, args: dict[str, Any], volunteer_id: UUID) -> dict[str, Any]:
-        """Show a volunteer's balance: available, pending and earned to date"""
-        require_self_or_reader(volunteer_id)
+
+def readable_account(some_id: UUID, min_position: int | None) -> UUID:
+    """The account named by its id or its owner's id, if this reader may see it (else 404)."""
+    who = actor()
+    with services().read(min_position) as conn:
+        account_id = ledger_queries.account_id_of(conn, some_id)
+    if account_id is None or not services().timebank.may_read_account(who, account_id):
+        raise hidden("account", some_id, "account_id")
+    return account_id
+
+
+@blp.route("")
+class Accounts(MethodView):
+    @blp.arguments(AccountListArgs, location="query")
+    @blp.response(200, AccountSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List all accounts (auditors and admins)"""
+        if actor().role not in READ_ALL:
+            raise Forbidden("only auditors and admins list all accounts")
         with services().read(args.get("min_position")) as conn:
-            found = queries.account(conn, volunteer_id)
+            items, pagination_parameters.item_count = ledger_queries.accounts_page(
+                conn, args.get("kind"), pagination_parameters.page_size, pagination_parameters.first_item
+            )
+        return items
+
+
+@blp.route("/pools")
+class Pools(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.response(200, AccountSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """List every district's community pool and what it holds (public to members)"""
+        actor()
+        with services().read(args.get("min_position")) as conn:
+            return ledger_queries.pools(conn)
+
+
+@blp.route("/system")
+class SystemAccounts(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.response(200, AccountSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """List the system accounts: issuance (pays for service) and redemption (receives what is redeemed)"""
+        actor()
+        with services().read(args.get("min_position")) as conn:
+            return ledger_queries.system_accounts(conn)
+
+
+@blp.route("/<uuid:account_id>")
+class AccountById(MethodView):
+    @blp.arguments(AccountArgs, location="query")
+    @blp.response(200, AccountSchema)
+    def get(self, args: dict[str, Any], account_id: UUID) -> dict[str, Any]:
+        """Show an account (by its id or its owner's): balance, available, pending; with as_of, at any past moment"""
+        found_id = readable_account(account_id, args.get("min_position"))
+        with services().read() as conn:
+            found = ledger_queries.account(conn, found_id, args.get("as_of"))
         if found is None:
-            raise NotFound(f"account of volunteer {volunteer_id} not found", field="volunteer_id")
+            raise hidden("account", account_id, "account_id")
         return found
 
 
-@blp.route("/<uuid:volunteer_id>/statement")
+@blp.route("/<uuid:account_id>/statement")
 class Statement(MethodView):
-    @blp.arguments(MinPositionArgs, location="query")
+    @blp.arguments(StatementArgs, location="query")
     @blp.response(200, StatementEntrySchema(many=True))
     @blp.paginate()
-    def get(self, args: dict[str, Any], volunteer_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
-        """List a volunteer's account movements, newest first, with the running balance"""
-        require_self_or_reader(volunteer_id)
-        with services().read(args.get("min_position")) as conn:
-            items, pagination_parameters.item_count = queries.statement(
-                conn, volunteer_id, pagination_parameters.page_size, pagination_parameters.first_item
+    def get(self, args: dict[str, Any], account_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List an account's movements, newest first, with the running balance; filter by kind, phase and time"""
+        found_id = readable_account(account_id, args.pop("min_position", None))
+        with services().read() as conn:
+            items, pagination_parameters.item_count = ledger_queries.statement(
+                conn, found_id, **args, limit=pagination_parameters.page_size, offset=pagination_parameters.first_item
             )
         return items
+
+
+@blp.route("/<uuid:account_id>/statement.csv")
+class StatementCsv(MethodView):
+    @blp.arguments(StatementArgs, location="query")
+    @blp.alt_response(200, success=True, description="The statement as CSV, oldest line first, with the running balance.",
+                      content_type="text/csv")
+    def get(self, args: dict[str, Any], account_id: UUID) -> Response:
+        """Export an account's statement as CSV (same filters as the statement)"""
+        found_id = readable_account(account_id, args.pop("min_position", None))
+        engine = services().engine
+
+        def rows() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            with engine.connect() as conn:
+                for line in ledger_queries.statement_lines(conn, found_id, **args):
+                    writer.writerow(["" if line[c] is None else (line[c].isoformat() if c == "at" else line[c]) for c in CSV_COLUMNS])
+                    if buffer.tell() > 64 * 1024:
+                        yield buffer.getvalue()
+                        buffer.seek(0)
+                        buffer.truncate()
+            yield buffer.getvalue()
+
+        return Response(
+            stream_with_context(rows()), mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="statement-{found_id}.csv"'},
+        )
+
+
+@blp.route("/<uuid:account_id>/totals")
+class Totals(MethodView):
+    @blp.arguments(TotalsArgs, location="query")
+    @blp.response(200, KindTotalSchema(many=True))
+    def get(self, args: dict[str, Any], account_id: UUID) -> list[dict[str, Any]]:
+        """Sum an account's posted credits and debits per kind of transfer"""
+        found_id = readable_account(account_id, args.pop("min_position", None))
+        with services().read() as conn:
+            return ledger_queries.totals(conn, found_id, args.get("since"), args.get("until"))

@@ -9,7 +9,7 @@ import swagger_ui_bundle
 from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
 
-from api import accounts, aggregates, health, organizations, projects, service_records, shifts, volunteers
+from api import accounts, aggregates, audit, exchanges, health, organizations, projects, service_records, shifts, transfers, volunteers
 from api.auth import load_actor
 from api.calendar import ChinaCalendar
 from api.errors import register_error_handlers
@@ -22,7 +22,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, volunteers, organizations, projects, shifts, service_records, accounts, aggregates)
+BLUEPRINTS = (health, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
 MAX_BODY_BYTES = 1024 * 1024
 
 

@@ -168,5 +168,36 @@ def projections_rebuild(names: tuple[str, ...], data_dir: str | None, batch_size
     services.close()
 
 
+@main.command()
+@click.option("--data-dir", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+def reconcile(data_dir: str | None, as_json: bool) -> None:
+    """Reconcile credits issued with confirmed service minutes; exit 1 if the ledger does not balance."""
+    import json
+
+    from api.app import build_services
+    from projections import ledger_queries
+
+    services = build_services(_settings(data_dir))
+    try:
+        services.projector.catch_up()
+        with services.engine.connect() as conn:
+            report = ledger_queries.reconciliation(conn, services.timebank.rules)
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json.dumps(report, default=str, ensure_ascii=False, indent=2))
+    else:
+        total = report["total"]
+        click.echo(
+            f"organizations: {len(report['organizations'])}; confirmed minutes: {total['confirmed_service_minutes']}; "
+            f"expected credits: {total['expected_credits']}; issued: {total['issued_credits']}; "
+            f"manual corrections: {total['manual_corrections']}; issuance account: {total['issuance_account_balance']}; "
+            f"sum of all balances: {report['balances_sum']}; discrepancies: {report['discrepancy_count']}"
+        )
+        click.echo("balanced" if report["balanced"] else "NOT BALANCED")
+    sys.exit(0 if report["balanced"] else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

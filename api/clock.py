@@ -10,9 +10,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from api.services import Services
-from projections import queries
+from projections import ledger_queries, queries
 from timebank.clock import local_date
-from timebank.jobs import auto_close_check_outs, expire_pending_records
+from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,18 @@ def run_auto_check_out(services: Services) -> int:
     return auto_close_check_outs(app, candidates)
 
 
+def run_transfer_timeouts(services: Services) -> int:
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = ledger_queries.pending_transfers_past_timeout(conn, app.clock())
+    return expire_pending_transfers(app, candidates)
+
+
 SCHEDULE = (
     # (job, trigger, trigger arguments)
     (run_expiry, "cron", {"minute": 5}),
     (run_auto_check_out, "interval", {"minutes": 15}),
+    (run_transfer_timeouts, "interval", {"minutes": 1}),
 )
 
 

@@ -25,14 +25,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from random import Random
+from typing import Any
 from uuid import UUID
 
 from faker import Faker
 from stdnum.cn import ric
 
-from timebank.application import BatchEntry, TimeBank
+from timebank.application import BatchEntry, TimeBank, TransferRequest
 from timebank.clock import BEIJING, local_date
 from timebank.domain.actors import Actor, Role
+from timebank.domain.ids import REDEMPTION_ACCOUNT_ID
+from timebank.domain.ledger import TimeAccount, pool_account_id
 
 __all__ = [
     "DemoAccess",
@@ -982,6 +985,70 @@ class _Seeder:
             revoked += 1
         self.say(f"{requested} corrections requested, {applied} applied, {revoked} records revoked")
 
+    # The time bank ------------------------------------------------------------------------------
+    def balance(self, person: _Person) -> int:
+        account: object = self.app.repository.get(TimeAccount.create_id(person.id))
+        assert isinstance(account, TimeAccount)
+        return account.available
+
+    def time_bank(self) -> None:
+        """Credits circulate: gifts to relatives, donations to pools, a pool's grant, redemptions, exchanges."""
+        demo = self.people[1]
+        self.reseed("time-bank")
+        earners = [p for p in self.people if not p.minor and p is not demo and self.balance(p) >= 120]
+        givers = self.rng.sample(earners, k=min(len(earners), 16))
+        moved = {"gift": 0, "donation": 0, "redemption": 0, "grant": 0}
+        donated: dict[str, int] = {}
+
+        def move(person: _Person, credit: UUID, minutes: int, kind: str, **kw: Any) -> None:
+            account = TimeAccount.create_id(person.id)
+            self.app.transfer(person.actor, TransferRequest(account, credit, minutes, kind, **kw), idempotency_key=f"demo-{kind}-{moved[kind]}")
+            moved[kind] += 1
+
+        for n, person in enumerate(givers):
+            minutes = self.rng.choice((30, 60, 60, 90))
+            if n % 3 == 0:
+                relative = self.rng.choice([p for p in self.people if p is not person and not p.minor])
+                move(person, TimeAccount.create_id(relative.id), minutes, "gift", relation=self.rng.choice(("spouse", "parent", "child")),
+                     note="给家人的时间")
+            else:
+                move(person, pool_account_id(person.district), minutes, "donation", note="捐入社区互助池")
+                donated[person.district] = donated.get(person.district, 0) + minutes
+        seniors = [p for p in self.people if p.age >= 60]
+        for senior in seniors[:2]:
+            pool = max(sorted(donated), key=lambda d: donated[d], default=None)
+            if pool is None or donated[pool] < 30:
+                break
+            donated[pool] -= 30
+            self.app.transfer(self.admins[0], TransferRequest(pool_account_id(pool), TimeAccount.create_id(senior.id), 30, "grant",
+                                                              note="社区互助池资助高龄老人"), idempotency_key=f"demo-grant-{senior.id}")
+            moved["grant"] += 1
+            move(senior, REDEMPTION_ACCOUNT_ID, 30, "redemption", note="兑换上门助浴服务")
+        self.exchanges(demo, earners)
+        self.say(", ".join(f"{count} {kind}s" for kind, count in moved.items()))
+
+    def exchanges(self, demo: _Person, earners: list[_Person]) -> None:
+        """The board: open requests (one the demo volunteer's), accepted, completed and cancelled exchanges."""
+        self.reseed("exchanges")
+        asks = [("帮忙取快递", 30), ("陪同去医院复诊", 120), ("辅导孩子数学作业", 60), ("教老人使用智能手机", 60),
+                ("帮忙照看宠物一天", 90), ("修理自行车", 30), ("代买菜", 30), ("读报给视障老人听", 60)]
+        helpers = [p for p in self.people if not p.minor and p is not demo]
+        for n, (title, minutes) in enumerate(asks):
+            requester = demo if n == 0 else earners[n % len(earners)] if earners else demo
+            exchange = self.app.request_exchange(requester.actor, title=title, description=f"{requester.district}，时间可商量。",
+                                                 minutes=minutes, district=requester.district)
+            provider = self.rng.choice([h for h in helpers if h is not requester])
+            if n == 1:
+                self.app.offer_exchange(demo.actor, exchange)  # the demo volunteer offered help
+            if n < 3 or self.balance(requester) < minutes:
+                continue  # stays open on the board
+            self.app.offer_exchange(provider.actor, exchange)
+            self.app.accept_exchange_offer(requester.actor, exchange, provider.id)
+            if n % 4 == 3:
+                self.app.confirm_exchange(requester.actor, exchange)
+            elif n == 6:
+                self.app.cancel_exchange(requester.actor, exchange, "时间冲突，改约他人")
+
     # Tokens ------------------------------------------------------------------------------------
     def access(self) -> DemoAccess:
         organizer, volunteer = self.people[0], self.people[1]
@@ -1008,6 +1075,7 @@ class _Seeder:
         self.future_shifts()
         self.decide()
         self.corrections_and_revocations()
+        self.time_bank()
         access = self.access()
         self.say("demo data ready")
         return access

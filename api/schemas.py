@@ -273,28 +273,6 @@ class RecordListArgs(MinPositionArgs):
     until = fields.Date(metadata=d("Service date until (inclusive)."))
 
 
-# Accounts ----------------------------------------------------------------------------
-class AccountSchema(Schema):
-    volunteer_id = fields.UUID(attribute="owner_id", metadata=d("Owner."))
-    balance = fields.Int(metadata=d("Posted balance in credit-minutes."))
-    available = fields.Int(metadata=d("Spendable: posted balance minus pending debits."))
-    pending = fields.Int(metadata=d("Pending credits: visible, not spendable."))
-    earned_to_date = fields.Int(metadata=d("Credits earned by service to date, net of corrections."))
-    floor = fields.Int(metadata=d("The balance may not go below this."))
-    updated_at = fields.AwareDateTime(allow_none=True, metadata=d("Last movement."))
-
-
-class StatementEntrySchema(Schema):
-    seq = fields.Int(metadata=d("Order of the line."))
-    transfer_id = fields.UUID(metadata=d("Transfer."))
-    at = fields.AwareDateTime(metadata=d("When."))
-    kind = fields.Str(metadata=d("Reason code, e.g. service_credit, correction, revocation."))
-    phase = fields.Str(metadata=d("pending, posted or voided; only posted lines change the balance."))
-    amount = fields.Int(metadata=d("Signed credit-minutes: + credit, - debit."))
-    balance = fields.Int(metadata=d("Posted balance after this line."))
-    reference = fields.Str(allow_none=True, metadata=d("What it is for, e.g. service-record:<id>."))
-
-
 # Results and history ---------------------------------------------------------------------
 class CreatedSchema(Schema):
     id = fields.UUID(metadata=d("Id of what was created."))

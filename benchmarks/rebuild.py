@@ -10,21 +10,18 @@ and the same projector one event per transaction (what the library's ProjectionR
 from __future__ import annotations
 
 import argparse
-import json
-import secrets
-import tempfile
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from typing import Any
 
 from api.app import build_services
 from api.services import Services
+from benchmarks.common import report, throwaway_store
 from projections.db import make_engine, metadata
 from projections.runner import Projector
 from timebank.application import BatchEntry
 from timebank.domain.actors import Actor, Role
-from timebank.settings import Settings
 
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 PER_BATCH = 500
@@ -84,36 +81,21 @@ def main() -> None:
     parser.add_argument("--per-event-sample", type=int, default=3000, help="events for the one-per-transaction run")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="tb-bench-"))
-    schema = None
-    if args.database_url:
-        import psycopg
-
-        schema = "bench_" + secrets.token_hex(4)
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    settings = Settings(database_url=args.database_url, database_schema=schema, data_dir=tmp, secret_key="bench",
-                        calendar="weekdays")
-    services = build_services(settings, clock=lambda: NOW)
-    try:
-        populate(services, args.batches)
-        events, read_s = read_and_fold(services)
-        rebuilt = services.projector.rebuild()
-        began = time.perf_counter()
-        services.projector.rebuild()
-        rebuild_s = time.perf_counter() - began
-        sample_url = settings.read_model_url() if args.database_url else f"sqlite:///{tmp / 'per-event.sqlite'}"
-        per_event_n, per_event_s = one_per_transaction(services, sample_url, schema if args.database_url else None,
-                                                       args.per_event_sample)
-    finally:
-        services.close()
-        if schema:
-            import psycopg
-
-            with psycopg.connect(args.database_url, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with throwaway_store(args.database_url) as settings:
+        services = build_services(settings, clock=lambda: NOW)
+        try:
+            populate(services, args.batches)
+            events, read_s = read_and_fold(services)
+            rebuilt = services.projector.rebuild()
+            began = time.perf_counter()
+            services.projector.rebuild()
+            rebuild_s = time.perf_counter() - began
+            sample_url = settings.read_model_url() if args.database_url else f"sqlite:///{settings.data_dir / 'per-event.sqlite'}"
+            per_event_n, per_event_s = one_per_transaction(services, sample_url, settings.database_schema, args.per_event_sample)
+        finally:
+            services.close()
     assert rebuilt == events
-    figures = {
+    figures: dict[str, Any] = {
         "store": "postgresql" if args.database_url else "sqlite",
         "events": events,
         "read_decode_fold_per_s": round(events / read_s),
@@ -122,10 +104,7 @@ def main() -> None:
     }
     figures["rebuild_vs_read"] = round(figures["rebuild_per_s"] / figures["read_decode_fold_per_s"], 3)
     figures["rebuild_vs_one_per_transaction"] = round(figures["rebuild_per_s"] / figures["one_event_per_transaction_per_s"], 1)
-    print(f"{'figure':<36}{'value':>14}")
-    for key, value in figures.items():
-        print(f"{key:<36}{value!s:>14}")
-    print(json.dumps(figures))
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ positions = Table(
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("rebuilt_at", DateTime(timezone=True)),
+    Column("fingerprint", String(16)),  # of the view's table definitions: a changed shape means a rebuild
 )
 
 

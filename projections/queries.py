@@ -8,11 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Select, and_, func, select
 
-from projections.balances import accounts, entries
 from projections.directory import organizations, organizers, projects, volunteers
 from projections.rosters import roster, shifts
 from projections.service_records import service_records
-from timebank.domain.ledger import TimeAccount
 
 
 def _page(conn: Connection, query: Select[Any], order_by: Any, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -103,22 +101,6 @@ def service_records_page(
         conditions.append(c.service_date <= until)
     query = select(service_records).where(and_(*conditions))
     return _page(conn, query, [c.service_date.desc(), c.recorded_at.desc(), c.id], limit, offset)
-
-
-def account(conn: Connection, volunteer_id: UUID) -> dict[str, Any] | None:
-    row = conn.execute(select(accounts).where(accounts.c.id == TimeAccount.create_id(volunteer_id))).mappings().first()
-    if row is None:
-        return None
-    result = dict(row)
-    result["balance"] = row["posted_credits"] - row["posted_debits"]
-    result["available"] = row["posted_credits"] - row["posted_debits"] - row["pending_debits"]
-    result["pending"] = row["pending_credits"]
-    return result
-
-
-def statement(conn: Connection, volunteer_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    query = select(entries).where(entries.c.account_id == TimeAccount.create_id(volunteer_id))
-    return _page(conn, query, [entries.c.seq.desc()], limit, offset)
 
 
 def pending_records_past_deadline(conn: Connection, today: date, limit: int = 1000) -> list[UUID]:

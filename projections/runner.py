@@ -7,6 +7,7 @@ SQLite cannot push new events, so the projector polls; `nudge()` wakes it after 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -15,12 +16,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, inspect, select, update
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from projections.balances import Balances
 from projections.base import Projection
 from projections.db import metadata, positions
 from projections.directory import Directory
+from projections.exchanges import Exchanges
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
 
@@ -30,7 +33,18 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges()]
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    inspector = inspect(engine)
+    return {c["name"] for c in inspector.get_columns(table)} if inspector.has_table(table) else set()
+
+
+def _fingerprint(projection: Projection, engine: Engine) -> str:
+    ddl = [str(CreateTable(t).compile(dialect=engine.dialect)) for t in projection.tables]
+    ddl += [str(CreateIndex(i).compile(dialect=engine.dialect)) for t in projection.tables for i in sorted(t.indexes, key=lambda i: str(i.name))]
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
 
 
 class ProjectionLagging(Exception):
@@ -65,13 +79,34 @@ class Projector:
         raise KeyError(f"no projection named {name!r}; known: {', '.join(p.name for p in self.projections)}")
 
     # Schema and positions ------------------------------------------------------
-    def create_tables(self) -> None:
-        metadata.create_all(self.engine)
+    def create_tables(self) -> list[str]:
+        """Create missing tables; a view whose tables changed shape since it was built starts over.
+
+        Each view's position row keeps a fingerprint of its tables' DDL. When the code defines them
+        differently (a column added, an index changed), the old tables are dropped and the view is
+        replayed from position 0 by the next catch-up. Returns the names of views reset that way.
+        """
+        if "fingerprint" not in _columns(self.engine, positions.name):
+            metadata.drop_all(self.engine, tables=[positions])  # written before fingerprints: every view starts over
+            metadata.drop_all(self.engine, tables=[t for p in self.projections for t in p.tables])
+        metadata.create_all(self.engine, tables=[positions])
+        reset = []
         with self.engine.begin() as conn:
-            known = {r.name for r in conn.execute(select(positions.c.name))}
+            known = {r.name: r.fingerprint for r in conn.execute(select(positions.c.name, positions.c.fingerprint))}
             for projection in self.projections:
+                fingerprint = _fingerprint(projection, self.engine)
                 if projection.name not in known:
-                    conn.execute(insert(positions).values(name=projection.name, position=0))
+                    conn.execute(insert(positions).values(name=projection.name, position=0, fingerprint=fingerprint))
+                elif known[projection.name] != fingerprint:
+                    metadata.drop_all(conn, tables=list(projection.tables))
+                    conn.execute(
+                        update(positions).where(positions.c.name == projection.name).values(position=0, fingerprint=fingerprint)
+                    )
+                    reset.append(projection.name)
+            metadata.create_all(conn, tables=[t for p in self.projections for t in p.tables])
+        if reset:
+            log.warning("read models %s changed shape; they are rebuilt from the event log", ", ".join(reset))
+        return reset
 
     def positions(self) -> dict[str, int]:
         with self.engine.connect() as conn:

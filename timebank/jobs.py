@@ -7,7 +7,8 @@ so a stale candidate list is harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from uuid import UUID
 
 from timebank.application import TimeBank
@@ -15,25 +16,30 @@ from timebank.domain.actors import SYSTEM
 from timebank.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")
+
+
+def _each(candidates: Iterable[C], command: Callable[[C], bool], what: str) -> int:
+    """Run the command on every candidate; count those it changed. One refusal does not stop the rest."""
+    changed = 0
+    for candidate in candidates:
+        try:
+            changed += command(candidate)
+        except DomainError as error:
+            log.warning("could not %s %s: %s", what, candidate, error.message)
+    return changed
 
 
 def expire_pending_records(app: TimeBank, candidates: Iterable[UUID]) -> int:
     """Expire pending records whose confirmation deadline has passed; their pending credits are voided."""
-    expired = 0
-    for record_id in candidates:
-        try:
-            expired += app.expire_record(record_id, SYSTEM)
-        except DomainError as error:
-            log.warning("could not expire record %s: %s", record_id, error.message)
-    return expired
+    return _each(candidates, lambda record_id: app.expire_record(record_id, SYSTEM), "expire record")
 
 
 def auto_close_check_outs(app: TimeBank, candidates: Iterable[tuple[UUID, UUID]]) -> int:
     """Check out volunteers whose check-in was left open too long; the records are flagged."""
-    closed = 0
-    for shift_id, volunteer_id in candidates:
-        try:
-            closed += app.auto_check_out(shift_id, volunteer_id, SYSTEM) is not None
-        except DomainError as error:
-            log.warning("could not close check-in of %s on shift %s: %s", volunteer_id, shift_id, error.message)
-    return closed
+    return _each(candidates, lambda c: app.auto_check_out(c[0], c[1], SYSTEM) is not None, "close the check-in (shift, volunteer)")
+
+
+def expire_pending_transfers(app: TimeBank, candidates: Iterable[UUID]) -> int:
+    """Void pending transfers whose timeout has passed; the held credits are free again."""
+    return _each(candidates, lambda transfer_id: app.expire_transfer(transfer_id, SYSTEM), "expire transfer")

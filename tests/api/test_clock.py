@@ -9,8 +9,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from api.clock import SCHEDULE, build_scheduler, run_auto_check_out, run_expiry
 from api.services import Services
-from projections import queries
+from projections import ledger_queries, queries
 from timebank.domain.actors import Actor, Role
+from timebank.domain.ledger import TimeAccount
 
 
 def a_scene(services: Services, clock: Any) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def test_overdue_pending_records_expire_once_and_their_credits_are_voided(servic
     assert run_expiry(services) == 0  # idempotent: nothing left to expire
     with services.engine.connect() as conn:
         row = queries.service_record(conn, record)
-        account = queries.account(conn, s["volunteer"].id)
+        account = ledger_queries.account(conn, TimeAccount.create_id(s["volunteer"].id))
     assert row is not None and row["status"] == "expired"
     assert account is not None and (account["balance"], account["pending"]) == (0, 0)
 

@@ -15,6 +15,8 @@ from api.demo import DISTRICT_CODES, SKILLS, DemoAccess, is_seeded, resident_id_
 from timebank.application import TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Role
+from timebank.domain.exchange import Exchange
+from timebank.domain.ledger import TimeAccount, Transfer
 from timebank.domain.organization import Organization
 from timebank.domain.project import CATEGORIES, Project
 from timebank.domain.service_record import CONFIRMED, PENDING, REJECTED, REVOKED, ServiceRecord
@@ -219,3 +221,17 @@ def test_resident_id_number_check_digit_matches_a_known_number() -> None:
     assert resident_id_number(Random(0), "110101", date(1990, 1, 1))[-1] in "0123456789X"
     with pytest.raises(ValueError):
         resident_id_number(Random(0), "110119", date(1990, 1, 1))
+
+
+def test_credits_circulate_through_every_kind_of_transfer_and_the_board_has_every_state(seeded: tuple[TimeBank, DemoAccess]) -> None:
+    app, access = seeded
+    transfers = aggregates(app, Transfer, "Created")
+    kinds = Counter(t.kind for t in transfers)
+    assert {"gift", "donation", "grant", "redemption", "exchange"} <= set(kinds)
+    assert all(t.relation in app.rules.in_force(date(2026, 11, 23)).gift_relations for t in transfers if t.kind == "gift")
+    board = aggregates(app, Exchange, "Requested")
+    assert {"open", "accepted", "completed", "cancelled"} <= {e.status for e in board}
+    assert any(e.requester_id == access.volunteer_id and e.status == "open" for e in board)
+    assert any(access.volunteer_id in e.offers for e in board)
+    accounts = aggregates(app, TimeAccount, "Opened")
+    assert all(a.available >= 0 for a in accounts)  # nothing in the demo crosses a floor

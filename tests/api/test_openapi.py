@@ -10,15 +10,19 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+import api.ledger_schemas
 import api.schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-OWN_SCHEMAS = {
-    name.removesuffix("Schema")
-    for name, value in vars(api.schemas).items()
-    if isinstance(value, type) and issubclass(value, api.schemas.Schema) and value is not api.schemas.Schema
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas)
+OWN_SCHEMA_CLASSES = {
+    name: value
+    for module in SCHEMA_MODULES
+    for name, value in vars(module).items()
+    if isinstance(value, type) and issubclass(value, api.schemas.Schema) and value.__module__ == module.__name__
 }
+OWN_SCHEMAS = {name.removesuffix("Schema") for name in OWN_SCHEMA_CLASSES}
 
 
 @pytest.fixture
@@ -81,7 +85,7 @@ def test_every_operation_has_a_summary(spec: dict[str, Any]) -> None:
 
 def test_every_property_of_the_services_own_schemas_has_a_description(spec: dict[str, Any]) -> None:
     own = OWN_SCHEMAS & set(spec["components"]["schemas"])
-    assert {"RegisterVolunteerArgs", "ServiceRecord", "Account", "Event", "BatchEntryArgs"} <= own
+    assert {"RegisterVolunteerArgs", "ServiceRecord", "Account", "Transfer", "Reconciliation", "Event", "BatchEntryArgs"} <= own
     missing = [(schema, prop) for schema, prop, definition in properties(spec, own) if not definition.get("description", "").strip()]
     assert missing == []
 
@@ -96,7 +100,7 @@ def test_input_schemas_reject_unknown_fields_as_documented(spec: dict[str, Any])
     args = [name for name in spec["components"]["schemas"] if name.endswith("Args")]
     assert len(args) >= 10
     for name in args:
-        schema_class = getattr(api.schemas, name)
+        schema_class = OWN_SCHEMA_CLASSES[name]
         assert schema_class().unknown == "raise", name
 
 

@@ -25,7 +25,7 @@ class TestOnePersonOneAccount:
     def test_a_registration_opens_an_empty_account_and_issues_a_token_for_the_volunteer(self, app: TimeBank) -> None:
         reg = a_volunteer(app)
         account = account_of(app, reg)
-        assert (account.owner_id, account.available, account.pending_credits, account.floor) == (reg.volunteer_id, 0, 0, 0)
+        assert (account.owner_id, account.available, account.pending_credits, account.floor) == (reg.volunteer_id, 0, 0, None)
         assert app.authenticate(reg.access_token) == as_volunteer(reg)
         assert app.get_volunteer(reg.volunteer_id).volunteer_number == reg.volunteer_number
 

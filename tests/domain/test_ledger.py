@@ -120,7 +120,17 @@ class TestFloor:
         transfer(None, account, 20, kind=SERVICE_CREDIT)
         with pytest.raises(RuleViolation) as raised:
             transfer(account, an_account(), 1)
-        assert raised.value.details["available"] == -10
+        assert raised.value.details["available"] == 0  # what may be spent, never a negative figure
+        assert account.available == -10
+
+    def test_an_account_without_a_floor_of_its_own_follows_the_rules_in_force(self) -> None:
+        account = TimeAccount(owner_id=uuid4(), kind="volunteer", floor=None, actor="system:-", at=T0)
+        account.apply_transfer(uuid4(), "debit", 50, False, "exchange", uuid4(), "x", T0, default_floor=-50)
+        with pytest.raises(RuleViolation):
+            account.apply_transfer(uuid4(), "debit", 1, False, "exchange", uuid4(), "x", T0, default_floor=-50)
+        with pytest.raises(RuleViolation):
+            account.apply_transfer(uuid4(), "debit", 1, False, "exchange", uuid4(), "x", T0, default_floor=0)
+        assert account.balance == -50
 
 
 class TestTwoPhaseTransfers:

@@ -41,8 +41,8 @@ class Client:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 201) -> Any:
-        r = requests.post(self.base + path, json=body or {}, headers=self._headers(), timeout=10)
+    def post(self, path: str, body: dict[str, Any] | None = None, expect: int = 201, headers: dict[str, str] | None = None) -> Any:
+        r = requests.post(self.base + path, json=body or {}, headers={**self._headers(), **(headers or {})}, timeout=10)
         assert r.status_code == expect, (path, r.status_code, r.text)
         self.position = max(self.position, int(r.headers.get("X-Event-Position", 0)))
         return r.json() if r.content else None
@@ -117,6 +117,19 @@ def test_the_whole_walk_survives_a_restart_and_a_rebuild(deployment: Deployment)
             ("ServiceRecord.Confirmed", f"volunteer:{organizer_id}"),
             ("ServiceRecord.Corrected", f"volunteer:{organizer_id}"),
         ]
+        # Credits move: a gift retried with the same Idempotency-Key moves once; a donation to a pool.
+        mine = volunteer.get(f"/api/accounts/{volunteer_id}")["id"]
+        theirs = organizer.get(f"/api/accounts/{organizer_id}")["id"]
+        gift = {"debit_account_id": mine, "credit_account_id": theirs, "minutes": 10, "kind": "gift", "relation": "spouse"}
+        first = volunteer.post("/api/transfers", gift, headers={"Idempotency-Key": "walk-gift"})
+        assert volunteer.post("/api/transfers", gift, headers={"Idempotency-Key": "walk-gift"}) == first
+        pool = next(p for p in volunteer.get("/api/accounts/pools") if p["district"] == "朝阳区")["id"]
+        volunteer.post("/api/transfers", {"debit_account_id": mine, "credit_account_id": pool, "minutes": 5, "kind": "donation"})
+        volunteer.post("/api/transfers", {"debit_account_id": mine, "credit_account_id": pool, "minutes": 26, "kind": "donation"}, expect=422)
+        assert volunteer.get(f"/api/accounts/{volunteer_id}")["balance"] == 25
+        admin.position = volunteer.position
+        reconciliation = admin.get("/api/reconciliation")
+        assert reconciliation["balanced"] and reconciliation["total"]["issued_credits"] == 40
         before = volunteer.get(f"/api/accounts/{volunteer_id}")
         statement_before = volunteer.get(f"/api/accounts/{volunteer_id}/statement")
         records_before = organizer.get(f"/api/organizations/{org}/service-records")
@@ -137,6 +150,7 @@ def test_the_whole_walk_survives_a_restart_and_a_rebuild(deployment: Deployment)
         rebuilt.position = position
         assert rebuilt.get(f"/api/accounts/{volunteer_id}") == before
         assert rebuilt.get(f"/api/accounts/{volunteer_id}/statement") == statement_before
+        assert Client(base, admin_token).get("/api/reconciliation", min_position=position) == reconciliation
         assert Client(base, organizer.token).get(f"/api/organizations/{org}/service-records", min_position=position) == records_before
 
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from api.services import Services
-from projections import queries
+from projections import ledger_queries
 from projections.balances import Balances, accounts, entries
 from projections.db import metadata
 from projections.runner import ProjectionLagging, Projector, all_projections
 from timebank.application import BatchEntry
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
-from timebank.domain.ledger import Transfer
+from timebank.domain.ledger import TimeAccount, Transfer
 from timebank.domain.service_record import ServiceRecord
 
 ADMIN = Actor(Role.ADMIN)
@@ -80,8 +80,8 @@ def test_balances_follow_the_records_and_the_issuance_account_mirrors_them(servi
     h = a_history(services, clock)
     services.projector.catch_up()
     with services.engine.connect() as conn:
-        a = queries.account(conn, h["a"].id)
-        b = queries.account(conn, h["b"].id)
+        a = ledger_queries.account(conn, TimeAccount.create_id(h["a"].id))
+        b = ledger_queries.account(conn, TimeAccount.create_id(h["b"].id))
         issuance = conn.execute(select(accounts).where(accounts.c.id == ISSUANCE_ACCOUNT_ID)).mappings().one()
         total = conn.execute(select(func.sum(accounts.c.posted_credits - accounts.c.posted_debits))).scalar_one()
     assert a is not None and b is not None

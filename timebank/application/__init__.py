@@ -1,13 +1,14 @@
 """The TimeBank application: one method per use case (load, act, save); the only place that saves.
 
 The use cases are layered by module, each class adding one group to the one before:
-base (infrastructure, tokens) -> registry -> records -> attendance -> history -> TimeBank.
+base (infrastructure, tokens) -> registry -> ledger -> exchanges -> records -> attendance -> history -> TimeBank.
 """
 
 from __future__ import annotations
 
 from timebank.application.base import BatchEntry, DateAsISO, Registration, retrying
 from timebank.application.history import History
+from timebank.application.ledger import TransferRequest, TransferResult
 from timebank.domain.ledger import TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
@@ -19,6 +20,11 @@ class TimeBank(History):
 
     name = "TimeBank"
     snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200}
+    # Hot aggregates (accounts, pools) stay in memory and are fast-forwarded from the store on each
+    # load, so a command costs the same whether an account has 10 events or 10,000. The store stays
+    # the truth: other processes' writes are read by the fast-forward, and a stale copy loses the
+    # optimistic-concurrency check and is retried.
+    env = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
 
-__all__ = ["TimeBank", "BatchEntry", "Registration", "DateAsISO", "retrying"]
+__all__ = ["TimeBank", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying"]

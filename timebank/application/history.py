@@ -12,11 +12,8 @@ from timebank.application.attendance import Attendance
 from timebank.domain.access import AccessToken
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import NotFound
-from timebank.domain.ledger import (
-    DERIVED_ACCOUNT_IDS,
-    TimeAccount,
-    Transfer,
-)
+from timebank.domain.exchange import Exchange
+from timebank.domain.ledger import TimeAccount, Transfer
 from timebank.domain.organization import Organization
 from timebank.domain.service_record import ServiceRecord
 from timebank.domain.volunteer import (
@@ -36,9 +33,12 @@ class History(Attendance):
         if actor.role is not Role.VOLUNTEER or actor.id is None:
             return False
         if isinstance(aggregate, Transfer):
-            owners = [self._account_owner(a) for a in (aggregate.debit_account_id, aggregate.credit_account_id)]
-            return actor.id in owners
-        owner = {Volunteer: lambda a: a.id, TimeAccount: lambda a: a.owner_id, ServiceRecord: lambda a: a.volunteer_id}
+            return self.may_read_transfer(actor, aggregate)
+        if isinstance(aggregate, TimeAccount):
+            return self.may_read_account(actor, aggregate.id)
+        if isinstance(aggregate, Exchange):
+            return actor.id in (aggregate.requester_id, aggregate.provider_id, *aggregate.offers)
+        owner = {Volunteer: lambda a: a.id, ServiceRecord: lambda a: a.volunteer_id}
         for cls, get_owner in owner.items():
             if isinstance(aggregate, cls) and get_owner(aggregate) == actor.id:
                 return True
@@ -46,15 +46,6 @@ class History(Attendance):
             return aggregate.is_organizer(actor)
         org_id = getattr(aggregate, "organization_id", None)
         return isinstance(org_id, UUID) and self.is_organizer(actor, org_id)
-
-    def _account_owner(self, account_id: UUID) -> UUID | None:
-        if account_id in DERIVED_ACCOUNT_IDS:
-            return None
-        try:
-            account: Any = self.repository.get(account_id)
-        except AggregateNotFoundError:
-            return None
-        return account.owner_id if isinstance(account, TimeAccount) else None
 
     def history(self, actor: Actor, aggregate_id: UUID) -> list[Any]:
         """Every event of one aggregate, oldest first, for those allowed to see it."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from timebank.application.base import MAX_BATCH_ENTRIES, BatchEntry, retrying
-from timebank.application.registry import Registry
+from timebank.application.exchanges import Exchanges
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import Forbidden, InvalidInput, RuleViolation
@@ -31,7 +32,7 @@ from timebank.domain.volunteer import (
 )
 
 
-class Records(Registry):
+class Records(Exchanges):
     """Service records and the credit transfers that follow them."""
 
     # Service records -----------------------------------------------------------
@@ -66,7 +67,7 @@ class Records(Registry):
         """A new record and what its credit changes (the transfer and the account; none when it earns 0)."""
         rules = self._rules_on(service_date)
         account = account or self._account(volunteer_id)
-        credits = rules.credits_for(service_minutes)
+        credits = rules.credits_for(service_minutes, project.category)
         record_id = uuid4()
         transfer_id = ServiceRecord.transfer_id_for(record_id, 0) if credits > 0 else None
         pending = status == PENDING
@@ -169,8 +170,16 @@ class Records(Registry):
             )
             to_save += [record, *credit[:1]]  # accounts are saved once, below
             record_ids.append(record.id)
+        to_save += self._capped(accounts.values(), record_ids[0], now)
         self.save(*to_save, *accounts.values())
         return record_ids
+
+    def _capped(self, accounts: Iterable[TimeAccount], cause: UUID, now: datetime) -> list[Aggregate]:
+        """Overflow transfers (and any pool they open) for accounts now above the storage cap."""
+        loaded = {a.id: a for a in accounts}
+        before = set(loaded)
+        moved = self._overflows(list(loaded.values()), self._rules_on(local_date(now), "service_minutes"), cause, loaded, now)
+        return moved + [a for i, a in loaded.items() if i not in before]
 
     def get_record(self, record_id: UUID) -> ServiceRecord:
         return self._get(ServiceRecord, record_id, "record_id", "service record")
@@ -195,7 +204,8 @@ class Records(Registry):
         record._require_status(PENDING)
         credit = self._settle_pending_credit(record, post=True, reason="confirmed", actor=actor.ref, at=now)
         record.confirm(actor.volunteer_id, actor.ref, now)
-        self.save(record, *credit)
+        capped = self._capped([a for a in credit if isinstance(a, TimeAccount)], record.id, now)
+        self.save(record, *credit, *capped)
 
     @retrying
     def reject_record(self, actor: Actor, record_id: UUID, reason: str) -> None:
@@ -222,7 +232,7 @@ class Records(Registry):
             return "requested"
         self.get_organization(record.organization_id).require_organizer(actor)
         record._require_status(PENDING, CONFIRMED)
-        credits = rules.credits_for(service_minutes)
+        credits = rules.credits_for(service_minutes, record.category)
         account = self._account(record.volunteer_id)
         to_save: list[Aggregate] = [record, account]
         new_transfer_id: UUID | None = record.next_transfer_id()
@@ -252,6 +262,7 @@ class Records(Registry):
                     pending=False, **common,  # type: ignore[arg-type]
                 )
                 to_save.append(new)
+                to_save += self._capped([account], new_transfer_id, now)
         record.correct(service_minutes, reason, credits, new_transfer_id, actor.volunteer_id, actor.ref, now)
         self.save(*to_save)
         return "applied"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID, uuid4
@@ -11,9 +11,7 @@ from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import ConcurrencyConflict, Conflict, Forbidden, InvalidInput, NotFound
-from timebank.domain.ledger import (
-    TimeAccount,
-)
+from timebank.domain.ledger import ORGANIZATION, VOLUNTEER, TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.project import CATEGORIES, Project
 from timebank.domain.shift import Shift
@@ -78,14 +76,16 @@ class Registry(TimeBankBase):
         )
         claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, actor=actor, at=now)
         number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, actor=actor, at=now)
-        account = TimeAccount(owner_id=volunteer_id, kind="volunteer", floor=0, actor=actor, at=now)
+        account = TimeAccount(owner_id=volunteer_id, kind=VOLUNTEER, floor=None, actor=actor, at=now, district=district)
         secret, token = self._new_token(Role.VOLUNTEER, volunteer_id, "registration", actor, now)
         self.save(volunteer, claim, number_claim, account, token)
         return Registration(volunteer_id, number, secret)
 
     def _free_volunteer_number(self) -> str:
         for _ in range(20):
-            number = "BJ" + "".join(random.choices("0123456789", k=10))
+            # Drawn from the OS's generator: the global `random` can be seeded by anyone in the
+            # process (a test framework, a library), which made numbers repeat and run out.
+            number = "BJ" + "".join(secrets.choice("0123456789") for _ in range(10))
             if VolunteerNumberClaim.create_id(number) not in self.repository:
                 return number
         raise ConcurrencyConflict("could not allocate a volunteer number; try again")
@@ -102,11 +102,13 @@ class Registry(TimeBankBase):
     def register_organization(self, actor: Actor, *, name: str, district: str, street: str | None = None, description: str = "") -> UUID:
         volunteer_id = self._require_volunteer(actor)
         self.get_volunteer(volunteer_id)
+        now = self._now()
         org = Organization(
             name=name, district=district, street=street, description=description,
-            registered_by=volunteer_id, actor=actor.ref, at=self._now(),
+            registered_by=volunteer_id, actor=actor.ref, at=now,
         )
-        self.save(org)
+        account = TimeAccount(owner_id=org.id, kind=ORGANIZATION, floor=None, actor=actor.ref, at=now, district=district)
+        self.save(org, account)
         return org.id
 
     def get_organization(self, organization_id: UUID, field: str = "organization_id") -> Organization:

@@ -13,3 +13,4 @@ def natural_id(*path: str) -> UUID:
 
 
 ISSUANCE_ACCOUNT_ID = natural_id("account", "issuance")
+REDEMPTION_ACCOUNT_ID = natural_id("account", "redemption")

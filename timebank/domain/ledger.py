@@ -14,17 +14,40 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
-from timebank.domain.ids import ISSUANCE_ACCOUNT_ID, natural_id
+from timebank.domain.ids import ISSUANCE_ACCOUNT_ID, REDEMPTION_ACCOUNT_ID, natural_id
+from timebank.domain.places import BEIJING_DISTRICTS
 
-DERIVED_ACCOUNT_IDS = frozenset({ISSUANCE_ACCOUNT_ID})
+# Issuance is debited by every credit earned; redemption is credited by every credit spent on
+# services or incentives. Neither has a floor to enforce, so neither is an aggregate.
+DERIVED_ACCOUNT_IDS = frozenset({ISSUANCE_ACCOUNT_ID, REDEMPTION_ACCOUNT_ID})
+
+# Kinds of account.
+VOLUNTEER = "volunteer"
+ORGANIZATION = "organization"
+POOL = "pool"  # a district's community pool (社区互助池): receives donations and overflow, funds grants
 
 # Reason codes of transfers.
 SERVICE_CREDIT = "service_credit"
 CORRECTION = "correction"
 REVOCATION = "revocation"
+EXCHANGE = "exchange"  # member A serves member B; B pays A
+GIFT = "gift"  # to a relative (which relations: a rule)
+DONATION = "donation"  # to a community pool or an organization
+REDEMPTION = "redemption"  # spent on services or incentives (age gate: a rule)
+GRANT = "grant"  # a pool or an organization funds a volunteer
+CAP_OVERFLOW = "cap_overflow"  # credits above the storage cap go to the district pool
+KINDS = (SERVICE_CREDIT, CORRECTION, REVOCATION, EXCHANGE, GIFT, DONATION, REDEMPTION, GRANT, CAP_OVERFLOW)
 # Reversals of credits the system itself issued are never refused by the floor: the legal record
 # must stay correctable. They may leave a balance below the floor, which then blocks spending.
 SYSTEM_REVERSALS = frozenset({CORRECTION, REVOCATION})
+
+
+def pool_owner_id(district: str) -> UUID:
+    return natural_id("pool", district)
+
+
+def pool_account_id(district: str) -> UUID:
+    return TimeAccount.create_id(pool_owner_id(district))
 
 
 class TimeAccount(Aggregate):
@@ -33,10 +56,12 @@ class TimeAccount(Aggregate):
         return natural_id("account", str(owner_id))
 
     @event("Opened")
-    def __init__(self, owner_id: UUID, kind: str, floor: int, actor: str, at: datetime) -> None:
+    def __init__(self, owner_id: UUID, kind: str, floor: int | None, actor: str, at: datetime, district: str | None = None) -> None:
+        """`floor` None follows the rules in force; a number is this account's own floor."""
         self.owner_id = owner_id
         self.kind = kind
         self.floor = floor
+        self.district = district
         self.posted_credits = 0
         self.posted_debits = 0
         self.pending_credits = 0
@@ -47,14 +72,25 @@ class TimeAccount(Aggregate):
     def available(self) -> int:
         return self.posted_credits - self.posted_debits - self.pending_debits
 
+    @property
+    def balance(self) -> int:
+        """Posted balance: what the account holds, pending movements aside."""
+        return self.posted_credits - self.posted_debits
+
+    def floor_under(self, default_floor: int) -> int:
+        return self.floor if self.floor is not None else default_floor
+
     def apply_transfer(
-        self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, actor: str, at: datetime
+        self, transfer_id: UUID, side: str, amount: int, pending: bool, kind: str, counterparty_id: UUID, actor: str, at: datetime,
+        default_floor: int = 0,
     ) -> None:
-        if side == "debit" and kind not in SYSTEM_REVERSALS and self.available - amount < self.floor:
+        floor = self.floor_under(default_floor)
+        if side == "debit" and kind not in SYSTEM_REVERSALS and self.available - amount < floor:
+            spendable = max(self.available - floor, 0)
             raise RuleViolation(
-                f"insufficient credits: {self.available} credit-minutes available, {amount} needed",
+                f"insufficient credits: {spendable} credit-minutes available, {amount} needed",
                 field="minutes",
-                available=self.available,
+                available=spendable,
             )
         self._transfer_applied(
             transfer_id=transfer_id, side=side, amount=amount, pending=pending, kind=kind, counterparty_id=counterparty_id,
@@ -94,6 +130,14 @@ class TimeAccount(Aggregate):
             self.posted_credits += posted_amount
 
 
+# Every district has a pool; it is opened by the first transfer that touches it.
+POOL_DISTRICTS: dict[UUID, str] = {pool_account_id(d): d for d in BEIJING_DISTRICTS}
+
+
+def open_pool(district: str, actor: str, at: datetime) -> TimeAccount:
+    return TimeAccount(owner_id=pool_owner_id(district), kind=POOL, floor=None, actor=actor, at=at, district=district)
+
+
 class Transfer(Aggregate):
     """One movement of credits; its id is chosen by the caller, so a retry cannot move twice."""
 
@@ -114,6 +158,10 @@ class Transfer(Aggregate):
         rules_version: str,
         actor: str,
         at: datetime,
+        note: str | None = None,
+        relation: str | None = None,
+        expires_at: datetime | None = None,
+        request_digest: str | None = None,
     ) -> None:
         self.debit_account_id = debit_account_id
         self.credit_account_id = credit_account_id
@@ -123,6 +171,13 @@ class Transfer(Aggregate):
         self.rules_version = rules_version
         self.status = "pending" if pending else "posted"
         self.posted_amount = 0 if pending else amount
+        self.note = note
+        self.relation = relation
+        self.expires_at = expires_at
+        self.request_digest = request_digest  # what the client asked for: a retry must ask the same
+        self.created_by = actor
+        self.created_at = at
+        self.resolved_at: datetime | None = None
 
     def resolve(self, posted_amount: int, reason: str, actor: str, at: datetime) -> None:
         if self.status != "pending":
@@ -138,10 +193,12 @@ class Transfer(Aggregate):
     def _posted(self, amount: int, actor: str, at: datetime) -> None:
         self.status = "posted"
         self.posted_amount = amount
+        self.resolved_at = at
 
     @event("Voided")
     def _voided(self, reason: str, actor: str, at: datetime) -> None:
         self.status = "voided"
+        self.resolved_at = at
 
 
 def open_transfer(
@@ -158,10 +215,16 @@ def open_transfer(
     rules_version: str,
     actor: str,
     at: datetime,
+    default_floor: int = 0,
+    note: str | None = None,
+    relation: str | None = None,
+    expires_at: datetime | None = None,
+    request_digest: str | None = None,
 ) -> Transfer:
     """Double entry: one Transfer and both sides, or an error before anything changed.
 
-    `debit`/`credit` are the account aggregates, or None for a derived account.
+    `debit`/`credit` are the account aggregates, or None for a derived account. The floor is
+    checked before the Transfer exists, so a refusal leaves no object behind to be saved.
     """
     if amount <= 0:
         raise InvalidInput("a transfer moves a positive number of credit-minutes", field="minutes")
@@ -170,7 +233,11 @@ def open_transfer(
     for account, account_id in ((debit, debit_account_id), (credit, credit_account_id)):
         if (account is None) != (account_id in DERIVED_ACCOUNT_IDS):
             raise ValueError(f"account {account_id}: pass the aggregate unless the account is derived")
-    transfer = Transfer(
+    if debit is not None:
+        debit.apply_transfer(transfer_id, "debit", amount, pending, kind, credit_account_id, actor, at, default_floor)
+    if credit is not None:
+        credit.apply_transfer(transfer_id, "credit", amount, pending, kind, debit_account_id, actor, at, default_floor)
+    return Transfer(
         transfer_id=transfer_id,
         debit_account_id=debit_account_id,
         credit_account_id=credit_account_id,
@@ -181,12 +248,11 @@ def open_transfer(
         rules_version=rules_version,
         actor=actor,
         at=at,
+        note=note,
+        relation=relation,
+        expires_at=expires_at,
+        request_digest=request_digest,
     )
-    if debit is not None:
-        debit.apply_transfer(transfer_id, "debit", amount, pending, kind, credit_account_id, actor, at)
-    if credit is not None:
-        credit.apply_transfer(transfer_id, "credit", amount, pending, kind, debit_account_id, actor, at)
-    return transfer
 
 
 def resolve_transfer(

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+
+# Direct relatives (直系亲属) and spouse: whom Beijing lets a member gift credits to.
+BEIJING_GIFT_RELATIONS = ("spouse", "parent", "child", "grandparent", "grandchild")
+# Every relation a gift may declare; a rule set allows a subset (Shanghai adds relatives and friends).
+GIFT_RELATIONS = (*BEIJING_GIFT_RELATIONS, "sibling", "relative", "friend")
 
 
 @dataclass(frozen=True)
@@ -22,10 +28,33 @@ class RuleSet:
     min_registration_age: int = 14
     guardian_consent_below_age: int = 18
     max_service_minutes_per_day: int = 16 * 60
+    # The credit ledger (时间银行).
+    # Credit-minutes per service hour by project category, where it differs from the default.
+    category_credit_minutes_per_service_hour: Mapping[str, int] = field(default_factory=dict)
+    account_floor: int = 0  # an account may not go below this unless it has a floor of its own
+    storage_cap_minutes: int | None = None  # e.g. Nanjing 1,500 h = 90,000; the excess goes to the district pool
+    gift_relations: tuple[str, ...] = BEIJING_GIFT_RELATIONS
+    redemption_min_age: int = 60
 
-    def credits_for(self, service_minutes: int) -> int:
+    def __post_init__(self) -> None:
+        unknown = set(self.gift_relations) - set(GIFT_RELATIONS)
+        if unknown:
+            raise ValueError(f"unknown gift relations: {sorted(unknown)}; known: {', '.join(GIFT_RELATIONS)}")
+        if self.storage_cap_minutes is not None and self.storage_cap_minutes < max(self.account_floor, 0):
+            raise ValueError("storage_cap_minutes must be at least the floor and not negative")
+        # A private copy, so the caller's dict cannot change a rule set after the fact.
+        object.__setattr__(self, "category_credit_minutes_per_service_hour", dict(self.category_credit_minutes_per_service_hour))
+        object.__setattr__(self, "gift_relations", tuple(self.gift_relations))
+
+    def credit_rate(self, category: str | None = None) -> int:
+        """Credit-minutes per service hour for a project category (the default when not weighted)."""
+        if category is not None and category in self.category_credit_minutes_per_service_hour:
+            return self.category_credit_minutes_per_service_hour[category]
+        return self.credit_minutes_per_service_hour
+
+    def credits_for(self, service_minutes: int, category: str | None = None) -> int:
         """Credit-minutes earned by confirmed service minutes (integer, rounded down)."""
-        return service_minutes * self.credit_minutes_per_service_hour // 60
+        return service_minutes * self.credit_rate(category) // 60
 
 
 DEFAULT_RULES: tuple[RuleSet, ...] = (
@@ -69,11 +98,22 @@ class RuleBook:
             unknown = set(item) - known
             if unknown:
                 raise ValueError(f"unknown rule fields: {sorted(unknown)}")
-            versions.append(RuleSet(**{**item, "effective_from": date.fromisoformat(item["effective_from"])}))
+            values = {**item, "effective_from": date.fromisoformat(item["effective_from"])}
+            if "gift_relations" in values:
+                values["gift_relations"] = tuple(values["gift_relations"])
+            versions.append(RuleSet(**values))
         return cls(tuple(versions))
 
     def describe(self) -> list[dict[str, Any]]:
-        return [{**asdict(r), "effective_from": r.effective_from.isoformat()} for r in self.versions]
+        return [
+            {
+                **asdict(r),
+                "effective_from": r.effective_from.isoformat(),
+                "gift_relations": list(r.gift_relations),
+                "category_credit_minutes_per_service_hour": dict(r.category_credit_minutes_per_service_hour),
+            }
+            for r in self.versions
+        ]
 
 
 class WorkingCalendar(Protocol):
@@ -100,4 +140,4 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
-__all__ = ["RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
+__all__ = ["GIFT_RELATIONS", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]

@@ -1,0 +1,42 @@
+"""What every benchmark shares: a throwaway store (SQLite files or a PostgreSQL schema) and the report."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from timebank.settings import Settings
+
+
+@contextmanager
+def throwaway_store(database_url: str | None) -> Iterator[Settings]:
+    """Settings for fresh SQLite files, or a fresh PostgreSQL schema dropped afterwards."""
+    schema = None
+    if database_url is not None:
+        import psycopg
+
+        schema = "bench_" + secrets.token_hex(4)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield Settings(database_url=database_url, database_schema=schema, data_dir=Path(tempfile.mkdtemp(prefix="tb-bench-")),
+                       secret_key="bench", calendar="weekdays")
+    finally:
+        if schema and database_url is not None:
+            import psycopg
+
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def report(figures: dict[str, Any]) -> None:
+    """A table for people and a JSON line for machines."""
+    print(f"{'figure':<36}{'value':>14}")
+    for key, value in figures.items():
+        print(f"{key:<36}{value!s:>14}")
+    print(json.dumps(figures))
