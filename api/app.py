@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, Response, jsonify, send_from_directory
 from flask_smorest import Api
+from sqlalchemy import Engine, text
 
 from api import accounts, aggregates, audit, exchanges, health, organizations, projects, service_records, shifts, transfers, volunteers
 from api.auth import load_actor
@@ -24,20 +27,39 @@ from timebank.settings import Settings
 log = logging.getLogger(__name__)
 BLUEPRINTS = (health, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
 MAX_BODY_BYTES = 1024 * 1024
+SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 
 
 def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     """Wire the application and its read models. Connects to the databases; call it once."""
     rules = RuleBook.from_file(settings.rules_file) if settings.rules_file else RuleBook()
     calendar: WorkingCalendar = ChinaCalendar() if settings.calendar == "china" else WeekdayCalendar()
-    timebank = TimeBank(
-        env=settings.event_store_env(), rules=rules, calendar=calendar, clock=clock,
-        identity_secret=settings.resolved_secret_key(),
-    )
     engine = make_engine(settings.read_model_url(), schema=settings.database_schema)
-    projector = Projector(timebank.recorder, timebank.mapper, engine)
-    projector.create_tables()
+    with _schema_lock(engine):
+        timebank = TimeBank(
+            env=settings.event_store_env(), rules=rules, calendar=calendar, clock=clock,
+            identity_secret=settings.resolved_secret_key(),
+        )
+        projector = Projector(timebank.recorder, timebank.mapper, engine)
+        projector.create_tables()
     return Services(settings, timebank, engine, projector)
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """Let one process at a time create tables: PostgreSQL fails concurrent CREATE TABLE IF NOT EXISTS
+    ("tuple concurrently updated"), which several gunicorn workers starting together would hit.
+    SQLite serializes writers by itself."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            conn.commit()
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:

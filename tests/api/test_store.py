@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from typing import Any
 
 import psycopg
 
+from api.app import build_services
 from api.services import Services
 from tests.api.conftest import ApiClient, register
 from tests.conftest import DATABASE_URL_VAR, postgres_only
@@ -31,3 +34,27 @@ def test_on_postgresql_the_events_and_the_views_live_in_the_configured_schema(se
         events = conn.execute(f'SELECT count(*) FROM "{settings.database_schema}".timebank_events').fetchone()
     assert {"timebank_events", "projection_positions", "volunteers", "service_records", "statement_entries"} <= tables
     assert events is not None and events[0] == services.timebank.recorder.max_notification_id()
+
+
+def _start_and_stop(settings: Settings, start: Any, results: Any) -> None:
+    start.wait(30)
+    try:
+        build_services(settings).close()
+    except Exception as exc:  # reported to the parent, which fails the test
+        results.put(f"{type(exc).__name__}: {exc}")
+    else:
+        results.put("ok")
+
+
+def test_workers_starting_together_on_an_empty_store_all_come_up(settings: Settings) -> None:
+    """Several gunicorn workers create the tables at the same moment; each must start."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_start_and_stop, args=(settings, start, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(60)
+    assert outcomes == ["ok"] * len(workers)
