@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     rules = RuleBook.from_file(settings.rules_file) if settings.rules_file else RuleBook()
     calendar: WorkingCalendar = ChinaCalendar() if settings.calendar == "china" else WeekdayCalendar()
     engine = make_engine(settings.read_model_url(), schema=settings.database_schema)
-    with _schema_lock(engine):
+    with _schema_lock(settings, engine):
         timebank = TimeBank(
             env=settings.event_store_env(), rules=rules, calendar=calendar, clock=clock,
             identity_secret=settings.resolved_secret_key(),
@@ -46,20 +47,26 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
 
 
 @contextmanager
-def _schema_lock(engine: Engine) -> Iterator[None]:
-    """Let one process at a time create tables: PostgreSQL fails concurrent CREATE TABLE IF NOT EXISTS
-    ("tuple concurrently updated"), which several gunicorn workers starting together would hit.
-    SQLite serializes writers by itself."""
-    if engine.dialect.name != "postgresql":
-        yield
+def _schema_lock(settings: Settings, engine: Engine) -> Iterator[None]:
+    """Let one process at a time create tables. Several gunicorn workers start together, and
+    concurrent CREATE TABLE fails: on PostgreSQL with "tuple concurrently updated", on SQLite with
+    "table already exists" (SQLAlchemy checks, then creates)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.commit()
         return
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "schema.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
-            conn.commit()
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
