@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from api.auth import actor
 from api.schemas import EventSchema
 from api.services import services
-from timebank.domain.volunteer import mask_id_number, mask_phone
 
 blp = Blueprint("aggregates", __name__, url_prefix="/api/aggregates", description="Event histories, for owners, organizers, auditors and admins.")
 
@@ -30,14 +29,9 @@ def _plain(value: Any) -> Any:
 
 
 def _masked(data: dict[str, Any]) -> dict[str, Any]:
-    personal = data.get("personal_data")
-    if isinstance(personal, dict):
-        data["personal_data"] = {
-            **personal,
-            "id_number": mask_id_number(str(personal.get("id_number", ""))),
-            "phone": mask_phone(str(personal.get("phone", ""))),
-            "birth_date": str(personal.get("birth_date", ""))[:4] + "-**-**",
-        }
+    """Personal data is sealed in the events; the history says so rather than show ciphertext."""
+    if "personal_data" in data:
+        data["personal_data"] = "(sealed)" if data["personal_data"] else "(erased)"
     return data
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from api import accounts, aggregates, audit, exchanges, health, organizations, projects, service_records, shifts, transfers, volunteers
 from api.auth import load_actor
 from api.calendar import ChinaCalendar
+from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
 from api.errors import register_error_handlers
 from api.services import Services
 from projections.db import make_engine
@@ -36,10 +37,15 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     rules = RuleBook.from_file(settings.rules_file) if settings.rules_file else RuleBook()
     calendar: WorkingCalendar = ChinaCalendar() if settings.calendar == "china" else WeekdayCalendar()
     engine = make_engine(settings.read_model_url(), schema=settings.database_schema)
+    key_engine = engine if settings.uses_postgres else make_engine(settings.key_store_url(), journal="DELETE")
+    keys = SqlKeyStore(key_engine)
     with _schema_lock(settings, engine):
+        keys.create_table()
+        secret = settings.resolved_secret_key()
+        master_keys = parse_master_keys(settings.master_keys) if settings.master_keys else None
         timebank = TimeBank(
             env=settings.event_store_env(), rules=rules, calendar=calendar, clock=clock,
-            identity_secret=settings.resolved_secret_key(),
+            **security_adapters(secret, keys=keys, master_keys=master_keys),
         )
         projector = Projector(timebank.recorder, timebank.mapper, engine)
         projector.create_tables()

@@ -22,6 +22,8 @@ from timebank.domain.errors import (
     NotFound,
     RuleViolation,
     ServiceUnavailable,
+    TooManyAttempts,
+    Unauthenticated,
 )
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -32,6 +34,8 @@ STATUS_OF: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Forbidden: 403,
     ServiceUnavailable: 503,
+    Unauthenticated: 401,
+    TooManyAttempts: 429,
 }
 
 
@@ -71,9 +75,14 @@ def _location_of(field: str | None) -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
-        code = STATUS_OF.get(type(error), 422)
+        code = next((STATUS_OF[c] for c in type(error).__mro__ if c in STATUS_OF), 422)
         extra = {k: v for k, v in error.details.items() if isinstance(v, (int, str, float, bool))}
-        return problem(code, error.message, error.field, location=_location_of(error.field), **extra)
+        response = problem(code, error.message, error.field, location=_location_of(error.field), **extra)
+        if "retry_after" in error.details:
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        if code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="timebank"'
+        return response
 
     @app.errorhandler(ProjectionLagging)
     def _lagging(error: ProjectionLagging) -> Response:

@@ -60,6 +60,10 @@ class RegisterVolunteerArgs(Schema):
     skills = fields.List(fields.Str(validate=validate.Length(min=1, max=40)), load_default=list, validate=validate.Length(max=30), metadata=d("Skills, e.g. first_aid."))
     service_categories = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list, metadata=d("Preferred service categories."))
     guardian_consent = fields.Bool(load_default=False, metadata=d("A guardian consented (required under 18)."))
+    privacy_consent = fields.Bool(
+        required=True, validate=validate.Equal(True, error="registration needs consent to the privacy policy (个人信息处理同意)"),
+        metadata=d("The person consents to the processing of their personal data under the privacy policy; must be true."),
+    )
 
     @validates_schema
     def _check_documents(self, data: dict[str, Any], **_: Any) -> None:
@@ -89,12 +93,14 @@ class RegistrationSchema(Schema):
 class VolunteerSchema(Schema):
     id = fields.UUID(metadata=d("Volunteer id."))
     volunteer_number = fields.Str(metadata=d("Volunteer number."))
-    name = fields.Str(metadata=d("Real name."))
-    sex = fields.Str(metadata=d("Sex."))
-    birth_date = fields.Str(metadata=d("Date of birth."))
-    id_type = fields.Str(metadata=d("Identity document type."))
-    id_number_masked = fields.Str(metadata=d("Identity number with the middle masked."))
-    phone_masked = fields.Str(metadata=d("Phone with the middle masked."))
+    name = fields.Str(allow_none=True, metadata=d("Real name; null once erased."))
+    sex = fields.Str(allow_none=True, metadata=d("Sex; null once erased."))
+    birth_date = fields.Str(allow_none=True, metadata=d("Date of birth; null once erased."))
+    id_type = fields.Str(allow_none=True, metadata=d("Identity document type; null once erased."))
+    id_number_masked = fields.Str(allow_none=True, metadata=d("Identity number with the middle masked; null once erased."))
+    phone_masked = fields.Str(allow_none=True, metadata=d("Phone with the middle masked; null once erased."))
+    erased = fields.Bool(metadata=d("The personal data was erased (PIPL): its key is destroyed."))
+    erased_at = fields.AwareDateTime(allow_none=True, metadata=d("When it was erased."))
     district = fields.Str(metadata=d("Home district."))
     street = fields.Str(metadata=d("Home street."))
     community = fields.Str(metadata=d("Home community."))

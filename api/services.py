@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import Connection, Engine
 
+from api.crypto import AesGcmVault, SqlKeyStore
 from projections.runner import Projector
 from timebank.application import TimeBank
 from timebank.settings import Settings
@@ -33,6 +34,10 @@ class Services:
         self.projector.stop()
         self.timebank.close()
         self.engine.dispose()
+        vault = self.timebank.vault
+        keys = vault.store if isinstance(vault, AesGcmVault) else None
+        if isinstance(keys, SqlKeyStore) and keys.engine is not self.engine:
+            keys.engine.dispose()
 
 
 def services() -> Services:

@@ -8,11 +8,12 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import require_self_or_reader
+from api.auth import actor, require_self_or_reader
 from api.schemas import MinPositionArgs, RegisterVolunteerArgs, RegistrationSchema, VolunteerSchema
 from api.services import services
 from projections import queries
 from timebank.domain.errors import NotFound
+from timebank.domain.volunteer import mask_id_number, mask_phone
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/volunteers", description="Volunteers (志愿者): real-name registration.")
 
@@ -26,6 +27,7 @@ class Volunteers(MethodView):
 
         No token needed. Returns the volunteer number and the volunteer's access token, once.
         """
+        args.pop("privacy_consent")  # required true by the schema; the Registered event records it
         reg = services().timebank.register_volunteer(**args)
         return {"id": reg.volunteer_id, "volunteer_number": reg.volunteer_number, "access_token": reg.access_token}
 
@@ -41,4 +43,29 @@ class VolunteerById(MethodView):
             found = queries.volunteer(conn, volunteer_id)
         if found is None:
             raise NotFound(f"volunteer {volunteer_id} not found", field="volunteer_id")
-        return found
+        return with_personal_data(found)
+
+
+@blp.route("/<uuid:volunteer_id>/personal-data")
+class PersonalData(MethodView):
+    @blp.response(204)
+    def delete(self, volunteer_id: UUID) -> None:
+        """Erase a volunteer's personal data (PIPL): the volunteer themself or an admin
+
+        Destroys the key their name, ID number, phone and birth date are sealed with, so they are
+        unreadable everywhere, past events included. Hours, balances and the audit trail remain.
+        Repeating it is harmless.
+        """
+        services().timebank.erase_personal_data(actor(), volunteer_id)
+
+
+def with_personal_data(row: dict[str, Any]) -> dict[str, Any]:
+    """Open the sealed personal data of a directory row, masking the ID number and the phone."""
+    sealed = row.pop("personal_data", None)
+    personal = None if row.get("erased_at") else services().timebank.vault.open(row["id"], sealed)
+    row["erased"] = personal is None
+    fields = ("name", "sex", "birth_date", "id_type")
+    row.update({f: (personal or {}).get(f) for f in fields})
+    row["id_number_masked"] = mask_id_number(personal["id_number"]) if personal else None
+    row["phone_masked"] = mask_phone(personal["phone"]) if personal else None
+    return row

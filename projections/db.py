@@ -40,16 +40,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def make_engine(url: str, *, schema: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for the read models. SQLite gets WAL and a busy timeout; PostgreSQL a pool."""
+def make_engine(url: str, *, schema: str | None = None, journal: str = "WAL", **kwargs: Any) -> Engine:
+    """An engine for the read models. SQLite gets WAL (or the `journal` mode asked for) and a busy
+    timeout; PostgreSQL a pool."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA journal_mode={journal}")
+            cursor.execute("PRAGMA synchronous=NORMAL" if journal == "WAL" else "PRAGMA synchronous=FULL")
             cursor.close()
 
         return engine

@@ -1,4 +1,8 @@
-"""The directory: volunteers (masked personal data), organizations, organizers and projects."""
+"""The directory: volunteers, organizations, organizers and projects.
+
+A volunteer's personal data is kept as the event carries it: sealed under the volunteer's own key.
+The API opens it for the few who may see it; after erasure nobody can.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +14,15 @@ from projections.base import Projection, event_of, handles
 from projections.db import UTCDateTime, metadata
 from timebank.domain.organization import Organization
 from timebank.domain.project import Project
-from timebank.domain.volunteer import Volunteer, mask_id_number, mask_phone
+from timebank.domain.volunteer import Volunteer
 
 volunteers = Table(
     "volunteers",
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("volunteer_number", String(16), nullable=False, unique=True),
-    Column("name", String(100), nullable=False),
-    Column("sex", String(16), nullable=False),
-    Column("birth_date", String(10), nullable=False),
-    Column("id_type", String(32), nullable=False),
-    Column("id_number_masked", String(40), nullable=False),
-    Column("phone_masked", String(20), nullable=False),
+    Column("personal_data", Text, nullable=False),
+    Column("erased_at", UTCDateTime, nullable=True),
     Column("district", String(64), nullable=False),
     Column("street", String(64), nullable=False),
     Column("community", String(64), nullable=False),
@@ -78,17 +78,11 @@ class Directory(Projection):
 
     @handles(event_of(Volunteer, "Registered"))
     def _volunteer_registered(self, conn: Connection, e: Any) -> None:
-        personal = e.personal_data
         conn.execute(
             insert(volunteers), dict(
                 id=e.originator_id,
                 volunteer_number=e.volunteer_number,
-                name=personal["name"],
-                sex=personal["sex"],
-                birth_date=personal["birth_date"],
-                id_type=personal["id_type"],
-                id_number_masked=mask_id_number(personal["id_number"]),
-                phone_masked=mask_phone(personal["phone"]),
+                personal_data=e.personal_data,
                 district=e.home.get("district", ""),
                 street=e.home.get("street", ""),
                 community=e.home.get("community", ""),
@@ -98,6 +92,10 @@ class Directory(Projection):
                 registered_at=e.at,
             )
         )
+
+    @handles(event_of(Volunteer, "PersonalDataErased"))
+    def _volunteer_erased(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(volunteers).where(volunteers.c.id == e.originator_id).values(personal_data="", erased_at=e.at))
 
     @handles(event_of(Organization, "Registered"))
     def _organization_registered(self, conn: Connection, e: Any) -> None:

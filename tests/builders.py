@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
+from api.crypto import security_adapters
 from timebank.application import Registration, TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
@@ -57,7 +58,7 @@ def make_app(clock: FixedClock | None = None, **kw: Any) -> TimeBank:
 
     `env=`, `rules=`, `calendar=`, `identity_secret=` may be overridden; the clock is `app.clock`.
     """
-    options: dict[str, Any] = {"identity_secret": "test-secret", "calendar": WeekdayCalendar(), **kw}
+    options: dict[str, Any] = {**security_adapters(kw.get("identity_secret", "test-secret")), "calendar": WeekdayCalendar(), **kw}
     env = options.pop("env", IN_MEMORY)
     return TimeBank(env, clock=clock or FixedClock(), **options)
 

@@ -20,6 +20,14 @@ class Settings:
     read_wait_seconds: float = 5.0  # how long `?min_position=` waits before 503
     poll_interval_seconds: float = 0.05  # projector polling on SQLite
     extra_env: dict[str, str] = field(default_factory=dict)
+    master_keys: str = ""  # "id:base64key,..." wrapping personal-data keys; first is current
+    rate_limit: str = "600/minute"  # per access token (per IP without one)
+    login_rate_limit: str = "20/minute"  # per IP, on the login, code and refresh routes
+    rate_limit_storage: str = "memory://"  # a shared store (redis://...) when several processes serve
+    oidc_issuer: str = ""  # an external OpenID Connect provider whose tokens are accepted
+    oidc_audience: str = ""
+    oidc_jwks: str = ""  # the provider's JWKS: a file path or an https:// URL
+    oidc_volunteer_claim: str = "volunteer_number"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -33,6 +41,14 @@ class Settings:
             "calendar": env.get("TIMEBANK_CALENDAR", "china"),
             "read_wait_seconds": float(env.get("TIMEBANK_READ_WAIT_SECONDS", "5")),
             "poll_interval_seconds": float(env.get("TIMEBANK_POLL_INTERVAL_SECONDS", "0.05")),
+            "master_keys": env.get("TIMEBANK_MASTER_KEYS", ""),
+            "rate_limit": env.get("TIMEBANK_RATE_LIMIT", "600/minute"),
+            "login_rate_limit": env.get("TIMEBANK_LOGIN_RATE_LIMIT", "20/minute"),
+            "rate_limit_storage": env.get("TIMEBANK_RATE_LIMIT_STORAGE", "memory://"),
+            "oidc_issuer": env.get("TIMEBANK_OIDC_ISSUER", ""),
+            "oidc_audience": env.get("TIMEBANK_OIDC_AUDIENCE", ""),
+            "oidc_jwks": env.get("TIMEBANK_OIDC_JWKS", ""),
+            "oidc_volunteer_claim": env.get("TIMEBANK_OIDC_VOLUNTEER_CLAIM", "volunteer_number"),
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
@@ -58,6 +74,13 @@ class Settings:
             path.write_text(secrets.token_hex(32), encoding="utf-8")
             path.chmod(0o600)
         return path.read_text(encoding="utf-8").strip()
+
+    def key_store_url(self) -> str:
+        """Where data keys live: a SQLite file of their own, or the PostgreSQL database."""
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.data_dir / 'keys.sqlite'}"
+        return self.read_model_url()
 
     def event_store_env(self) -> dict[str, str]:
         """Environment for the eventsourcing library's persistence modules."""

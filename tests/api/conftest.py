@@ -55,6 +55,7 @@ def registration(**overrides: Any) -> dict[str, Any]:
         "street": "三里屯街道",
         "skills": ["first_aid"],
         "service_categories": ["elderly_care"],
+        "privacy_consent": True,
     }
     body.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in overrides.items()})
     return body

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
+from api.crypto import security_adapters
 from api.demo import DISTRICT_CODES, SKILLS, DemoAccess, is_seeded, resident_id_number, seed_demo
 from timebank.application import TimeBank
 from timebank.clock import local_date
@@ -42,14 +43,14 @@ def summary(app: TimeBank) -> dict[str, Any]:
     return {
         "status": Counter(r.status for r in records),
         "source_status": Counter((r.source, r.status) for r in records),
-        "people": sorted((v.personal_data["name"], v.personal_data["id_number"], v.personal_data["phone"]) for v in volunteers),
+        "people": sorted((d["name"], d["id_number"], d["phone"]) for d in (app.personal_data_of(v) or {} for v in volunteers)),
         "events": Counter(n.topic for n in app.recorder.select_notifications(1, 1_000_000)),
     }
 
 
 @pytest.fixture(scope="module")
 def seeded() -> tuple[TimeBank, DemoAccess]:
-    app = TimeBank(identity_secret="t")
+    app = TimeBank(**security_adapters("t"))
     messages: list[str] = []
     access = seed_demo(app, progress=messages.append)
     assert messages and messages[-1] == "demo data ready"
@@ -57,12 +58,12 @@ def seeded() -> tuple[TimeBank, DemoAccess]:
 
 
 def test_is_seeded_tells_an_empty_store_from_a_seeded_one(seeded: tuple[TimeBank, DemoAccess]) -> None:
-    assert not is_seeded(TimeBank(identity_secret="t"))
+    assert not is_seeded(TimeBank(**security_adapters("t")))
     assert is_seeded(seeded[0])
 
 
 def test_seeding_is_deterministic_for_a_seed() -> None:
-    first, second = TimeBank(identity_secret="t"), TimeBank(identity_secret="t")
+    first, second = TimeBank(**security_adapters("t")), TimeBank(**security_adapters("t"))
     seed_demo(first, volunteers=120, seed=7)
     seed_demo(second, volunteers=120, seed=7)
     a, b = summary(first), summary(second)
@@ -70,14 +71,14 @@ def test_seeding_is_deterministic_for_a_seed() -> None:
     assert a["source_status"] == b["source_status"]
     assert a["people"] == b["people"]
     assert a["events"] == b["events"]
-    other = TimeBank(identity_secret="t")
+    other = TimeBank(**security_adapters("t"))
     seed_demo(other, volunteers=120, seed=8)
     assert summary(other)["people"] != a["people"]
 
 
 def test_too_few_volunteers_is_refused() -> None:
     with pytest.raises(ValueError):
-        seed_demo(TimeBank(identity_secret="t"), volunteers=10)
+        seed_demo(TimeBank(**security_adapters("t")), volunteers=10)
 
 
 def test_tokens_authenticate_to_their_roles(seeded: tuple[TimeBank, DemoAccess]) -> None:
@@ -181,7 +182,8 @@ def test_volunteers_are_plausible(seeded: tuple[TimeBank, DemoAccess]) -> None:
     today = local_date(app.clock())
     numbers = set()
     for v in volunteers:
-        data = v.personal_data
+        data = app.personal_data_of(v)
+        assert data is not None
         number = data["id_number"]
         assert ric.is_valid(number), number
         assert number[:6] in DISTRICT_CODES.values()
@@ -191,11 +193,11 @@ def test_volunteers_are_plausible(seeded: tuple[TimeBank, DemoAccess]) -> None:
         assert re.fullmatch(r"1[358]\d{9}", data["phone"]), data["phone"]
         assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", data["name"]), data["name"]
         assert set(v.skills) <= set(SKILLS)
-        age = age_on(v.birth_date, today)
+        age = age_on(date.fromisoformat(data["birth_date"]), today)
         assert 16 <= age <= 80
         assert v.guardian_consent == (age < 18)
     assert len(numbers) == len(volunteers)
-    ages = [age_on(v.birth_date, today) for v in volunteers]
+    ages = [age_on(date.fromisoformat((app.personal_data_of(v) or {})["birth_date"]), today) for v in volunteers]
     assert 1 <= sum(a < 18 for a in ages) <= 15
     assert sum(18 <= a <= 75 for a in ages) >= 0.9 * len(ages)
 

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from api.crypto import security_adapters
 from timebank.application import TimeBank
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import InvalidInput, RuleViolation
@@ -22,7 +23,7 @@ class Clock:
 
 def setup() -> tuple[TimeBank, Clock, Actor, Actor, object]:
     clock = Clock()
-    app = TimeBank(identity_secret="t", clock=clock, calendar=WeekdayCalendar())
+    app = TimeBank(**security_adapters("t"), clock=clock, calendar=WeekdayCalendar())
     people = [
         Actor(Role.VOLUNTEER, app.register_volunteer(
             name=f"p{i}", sex="male", birth_date=date(1980, 1, 1), id_type="resident_id", id_number=f"N{i}",
@@ -67,7 +68,7 @@ def test_a_check_out_without_a_check_in_is_a_rule_violation_not_a_crash() -> Non
 
 
 def test_registration_refuses_malformed_identity_even_without_the_api() -> None:
-    app = TimeBank(identity_secret="t")
+    app = TimeBank(**security_adapters("t"))
     base = dict(name="n", sex="male", birth_date=date(1980, 1, 1), id_type="resident_id", id_number="N1",
                 phone="13900000000", district="东城区")
     for field, value in (("sex", "robot"), ("id_type", "whatever"), ("name", "  "), ("id_number", "")):

@@ -88,7 +88,8 @@ def test_shifts_and_organizations_are_read_by_their_organizers(scene: Scene) -> 
 
 
 def test_claims_and_tokens_have_no_visible_history_even_for_an_admin(scene: Scene) -> None:
-    person = scene.app.get_volunteer(scene.volunteer_id).personal_data
+    person = scene.app.personal_data_of(scene.app.get_volunteer(scene.volunteer_id))
+    assert person is not None
     claim_id = IdentityClaim.create_id(scene.app.identity_key(person["id_type"], person["id_number"]))
     assert claim_id in scene.app.repository
     with pytest.raises(NotFound):

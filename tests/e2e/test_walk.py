@@ -57,7 +57,7 @@ class Client:
 def register(base: str, name: str, seq: int) -> tuple[str, Client]:
     body = {
         "name": name, "sex": "female", "birth_date": "1985-06-15", "id_number": resident_id("1985-06-15", seq),
-        "phone": f"139{seq:08d}", "district": "朝阳区", "skills": ["first_aid"],
+        "phone": f"139{seq:08d}", "district": "朝阳区", "skills": ["first_aid"], "privacy_consent": True,
     }
     reg = Client(base).post("/api/volunteers", body)
     return reg["id"], Client(base, reg["access_token"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import random
 import secrets
 import time
@@ -19,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
+from timebank.application.ports import PasswordHasher, TokenSigner, Vault, keyed_hash
 from timebank.clock import utcnow
 from timebank.domain.access import AccessToken, token_id
 from timebank.domain.actors import Actor, Role
@@ -93,12 +93,36 @@ class TimeBankBase(Application):
         calendar: WorkingCalendar | None = None,
         clock: Callable[[], datetime] = utcnow,
         identity_secret: str = "",
+        vault: Vault | None = None,
+        passwords: PasswordHasher | None = None,
+        tokens: TokenSigner | None = None,
     ) -> None:
         super().__init__(env)
         self.rules = rules or RuleBook()
         self.calendar: WorkingCalendar = calendar or WeekdayCalendar()
         self.clock = clock
         self._identity_secret = identity_secret.encode("utf-8")
+        # Adapters (api/crypto.py) for what the application must not do itself: encryption,
+        # password hashing, token signing. Use cases that need a missing one refuse to run.
+        self._vault, self._passwords, self._tokens = vault, passwords, tokens
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise RuntimeError("this TimeBank has no personal-data vault: pass vault=")
+        return self._vault
+
+    @property
+    def passwords(self) -> PasswordHasher:
+        if self._passwords is None:
+            raise RuntimeError("this TimeBank has no password hasher: pass passwords=")
+        return self._passwords
+
+    @property
+    def tokens(self) -> TokenSigner:
+        if self._tokens is None:
+            raise RuntimeError("this TimeBank has no token signer: pass tokens=")
+        return self._tokens
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -145,8 +169,18 @@ class TimeBankBase(Application):
 
     def identity_key(self, id_type: str, id_number: str) -> str:
         """Keyed hash of an identity document: dedupes people without storing the number in an id."""
-        message = f"{id_type}:{id_number.strip().upper()}".encode()
-        return hmac.new(self._identity_secret, message, hashlib.sha256).hexdigest()
+        return keyed_hash(self._identity_secret, id_type, id_number.strip().upper())
+
+    def phone_key(self, phone: str) -> str:
+        """Keyed hash of a phone (digits only, the last 11): finds who logs in by phone."""
+        digits = "".join(ch for ch in phone if ch.isdigit())[-11:]
+        return keyed_hash(self._identity_secret, "phone", digits)
+
+    def personal_data_of(self, volunteer: Volunteer) -> dict[str, Any] | None:
+        """The volunteer's personal data opened with their key; None once erased."""
+        if volunteer.erased:
+            return None
+        return self.vault.open(volunteer.id, volunteer.personal_data)
 
     # Access tokens -------------------------------------------------------------
     def _new_token(self, role: Role, subject_id: UUID | None, label: str, actor: str, at: datetime) -> tuple[str, AccessToken]:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -305,7 +305,10 @@ class Ledger(Registry):
             if r.credit_account_id != REDEMPTION_ACCOUNT_ID:
                 raise RuleViolation("redemptions go to the redemption account", field=f"{p}credit_account_id")
             volunteer = self._get(Volunteer, debit.owner_id, f"{p}debit_account_id", "volunteer")
-            age = age_on(volunteer.birth_date, local_date(now))
+            personal = self.personal_data_of(volunteer)
+            if personal is None:
+                raise RuleViolation("this volunteer's personal data is erased; the age gate of redemptions cannot be checked", field=f"{p}kind")
+            age = age_on(date.fromisoformat(personal["birth_date"]), local_date(now))
             if age < rules.redemption_min_age:
                 raise RuleViolation(
                     f"credits are redeemed from age {rules.redemption_min_age} (rules {rules.version}); "

@@ -5,17 +5,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
 
 from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
+from timebank.domain.credentials import LoginPhone
 from timebank.domain.errors import ConcurrencyConflict, Conflict, Forbidden, InvalidInput, NotFound
 from timebank.domain.ledger import ORGANIZATION, VOLUNTEER, TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.project import CATEGORIES, Project
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import (
+    PRIVACY_POLICY_VERSION,
     IdentityClaim,
     Volunteer,
     VolunteerNumberClaim,
@@ -56,30 +61,45 @@ class Registry(TimeBankBase):
         number = self._free_volunteer_number()
         volunteer_id = uuid4()
         actor = f"volunteer:{volunteer_id}"
+        sealed = self.vault.seal(volunteer_id, {
+            "name": name,
+            "sex": sex,
+            "birth_date": birth_date.isoformat(),
+            "id_type": id_type,
+            "id_number": id_number.strip().upper(),
+            "phone": phone,
+        })
+        consents = [{"purpose": "registration", "policy_version": PRIVACY_POLICY_VERSION, "given_by": "self"}]
+        if guardian_consent:
+            consents.append({"purpose": "registration", "policy_version": PRIVACY_POLICY_VERSION, "given_by": "guardian"})
         volunteer = Volunteer(
             volunteer_id=volunteer_id,
             volunteer_number=number,
-            personal_data={
-                "name": name,
-                "sex": sex,
-                "birth_date": birth_date.isoformat(),
-                "id_type": id_type,
-                "id_number": id_number.strip().upper(),
-                "phone": phone,
-            },
+            personal_data=sealed,
             home={"district": district, "street": street or "", "community": community or ""},
             skills=sorted(set(skills)),
             service_categories=sorted(set(service_categories)),
             guardian_consent=guardian_consent,
             actor=actor,
             at=now,
+            consents=consents,
         )
         claim = IdentityClaim(identity_key=identity_key, volunteer_id=volunteer_id, actor=actor, at=now)
         number_claim = VolunteerNumberClaim(volunteer_number=number, volunteer_id=volunteer_id, actor=actor, at=now)
+        phone_index = self._login_phone(self.phone_key(phone), actor, now)
+        phone_index.add(volunteer_id, actor=actor, at=now)
         account = TimeAccount(owner_id=volunteer_id, kind=VOLUNTEER, floor=None, actor=actor, at=now, district=district)
         secret, token = self._new_token(Role.VOLUNTEER, volunteer_id, "registration", actor, now)
-        self.save(volunteer, claim, number_claim, account, token)
+        self.save(volunteer, claim, number_claim, phone_index, account, token)
         return Registration(volunteer_id, number, secret)
+
+    def _login_phone(self, phone_key: str, actor: str, at: datetime) -> LoginPhone:
+        try:
+            found: Any = self.repository.get(LoginPhone.create_id(phone_key))
+        except AggregateNotFoundError:
+            return LoginPhone(phone_key=phone_key, actor=actor, at=at)
+        assert isinstance(found, LoginPhone)
+        return found
 
     def _free_volunteer_number(self) -> str:
         for _ in range(20):

@@ -39,3 +39,11 @@ class ConcurrencyConflict(DomainError):
 
 class ServiceUnavailable(DomainError):
     """The service cannot decide now (e.g. the official calendar of a year is not known yet)."""
+
+
+class Unauthenticated(DomainError):
+    """The credentials (password, code, refresh token) are wrong, expired or revoked."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many attempts in a short time; `retry_after` (seconds) says when to try again."""

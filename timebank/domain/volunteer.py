@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,8 +14,10 @@ from timebank.domain.rules import RuleSet
 SEXES = ("female", "male", "unspecified")
 ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "foreign_permanent_resident")
 
-# Fields of `personal_data` that identify the person; the API masks or omits them.
+# Fields of `personal_data` that identify the person. They are sealed under the volunteer's own key
+# (timebank/privacy.py) before any event is made; the API masks the ID number and the phone.
 PERSONAL_FIELDS = ("name", "sex", "birth_date", "id_type", "id_number", "phone")
+PRIVACY_POLICY_VERSION = "2026-11"
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -64,7 +65,9 @@ def check_registration(
 
 
 class Volunteer(Aggregate):
-    """A registered person. Personal data sits in one dict so it can later be encrypted whole."""
+    """A registered person. `personal_data` is sealed (ciphertext under the volunteer's key): the
+    domain never sees names, ID numbers, phones or birth dates; the application opens them when a
+    rule needs one (an age), and erasure destroys the key."""
 
     @staticmethod
     def create_id(volunteer_id: UUID) -> UUID:
@@ -76,16 +79,20 @@ class Volunteer(Aggregate):
         self,
         volunteer_id: UUID,
         volunteer_number: str,
-        personal_data: dict[str, Any],
+        personal_data: str,
         home: dict[str, str],
         skills: list[str],
         service_categories: list[str],
         guardian_consent: bool,
         actor: str,
         at: datetime,
+        consents: list[dict[str, str]] | None = None,
     ) -> None:
         self.volunteer_number = volunteer_number
         self.personal_data = personal_data
+        # Consent records (PIPL): purpose, privacy-policy version, given by self or guardian.
+        self.consents = list(consents or [])
+        self.erased_at: datetime | None = None
         self.home = home
         self.skills = skills
         self.service_categories = service_categories
@@ -95,8 +102,18 @@ class Volunteer(Aggregate):
         self.commitments: dict[str, list[datetime]] = {}
 
     @property
-    def birth_date(self) -> date:
-        return date.fromisoformat(self.personal_data["birth_date"])
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+    def erase_personal_data(self, actor: str, at: datetime) -> None:
+        """Record the erasure (PIPL); the key is destroyed by the application. Repeats add nothing."""
+        if not self.erased:
+            self._erased(actor=actor, at=at)
+
+    @event("PersonalDataErased")
+    def _erased(self, actor: str, at: datetime) -> None:
+        self.personal_data = ""
+        self.erased_at = at
 
     def commit_to_shift(self, shift_id: UUID, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
         """Refuse a second booking that overlaps one already held (ended shifts are forgotten)."""
