@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, Response, jsonify, send_from_directory
+from flask import Flask, Response, jsonify, request, send_from_directory
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 from sqlalchemy import Engine, text
 
-from api import accounts, aggregates, audit, exchanges, health, organizations, projects, service_records, shifts, transfers, volunteers
+from api import (
+    accounts,
+    aggregates,
+    audit,
+    exchanges,
+    health,
+    idempotency,
+    organizations,
+    projects,
+    service_records,
+    sessions,
+    shifts,
+    transfers,
+    volunteers,
+)
 from api.auth import load_actor
 from api.calendar import ChinaCalendar
 from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
-from api.errors import register_error_handlers
+from api.errors import problem, register_error_handlers
 from api.services import Services
 from projections.db import make_engine
 from projections.runner import Projector
@@ -27,7 +45,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
+BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 
@@ -41,6 +59,7 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     keys = SqlKeyStore(key_engine)
     with _schema_lock(settings, engine):
         keys.create_table()
+        idempotency.create_table(engine)
         secret = settings.resolved_secret_key()
         master_keys = parse_master_keys(settings.master_keys) if settings.master_keys else None
         timebank = TimeBank(
@@ -75,6 +94,29 @@ def _schema_lock(settings: Settings, engine: Engine) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def _rate_key() -> str:
+    """Limit per access token (hashed: the store never holds a token), else per client address."""
+    token = request.headers.get("Authorization", "")
+    return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32] if token else "ip:" + get_remote_address()
+
+
+def _document_idempotency_keys(api: Api) -> None:
+    """Every POST that creates or moves something takes an Idempotency-Key (api/idempotency.py)."""
+    api.spec.components.parameter(
+        "IdempotencyKey", "header",
+        {"name": idempotency.HEADER, "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+         "description": "Makes the request safe to retry: the same key and request return the first response "
+                        "and run nothing again; the same key with another request is refused (422). Kept 24 h."},
+    )
+    for path, operations in api.spec._paths.items():  # apispec keeps registered paths here
+        post = operations.get("post")
+        if post is None or path.startswith(idempotency.EXEMPT_PREFIXES):
+            continue
+        parameters = post.setdefault("parameters", [])
+        if not any(isinstance(p, dict) and p.get("name") == idempotency.HEADER for p in parameters):
+            parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     settings = settings or (services.settings if services else Settings.from_env())
     services = services or build_services(settings)
@@ -90,22 +132,41 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         OPENAPI_SWAGGER_UI_URL="/docs-assets/",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["timebank"] = services
     api = Api(app, spec_kwargs={"info": {"description": "Service hours as immutable events; balances, records and rosters as views."}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
+    limiter = Limiter(
+        key_func=_rate_key, app=app, default_limits=[settings.rate_limit], storage_uri=settings.rate_limit_storage,
+        strategy="moving-window",
+    )
+    # Logins, codes and refreshes are also limited per address, against guessing and SMS flooding.
+    limiter.limit(settings.login_rate_limit, key_func=get_remote_address, override_defaults=False)(sessions.blp)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
+    _document_idempotency_keys(api)
     register_error_handlers(app)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many_requests(error: RateLimitExceeded) -> Response:
+        # flask-limiter's own headers would stamp every response with a Retry-After; only 429s get one.
+        current = limiter.current_limit
+        wait = max(1, int(current.reset_at - time.time())) if current else 60
+        response = problem(429, f"too many requests (limit {error.description}); retry in {wait} s", retry_after=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.before_request
     def _before() -> None:
         TimeBank.reset_last_position()
         load_actor()
 
-    @app.after_request
+    idempotency.install(app, services.engine, services.timebank.idempotency_secret)
+
+    @app.after_request  # registered after the idempotency hooks, so it runs before them
     def _after(response: Response) -> Response:
         position = TimeBank.last_position()
         if position is not None:

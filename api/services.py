@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import Connection, Engine
@@ -12,7 +13,10 @@ from sqlalchemy import Connection, Engine
 from api.crypto import AesGcmVault, SqlKeyStore
 from projections.runner import Projector
 from timebank.application import TimeBank
+from timebank.domain.volunteer import mask_phone
 from timebank.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -21,6 +25,12 @@ class Services:
     timebank: TimeBank
     engine: Engine
     projector: Projector
+    # Delivers one-time login codes. The default writes them to the log, for development only;
+    # a deployment plugs in its SMS gateway here.
+    code_sender: Callable[[str, str], None] = field(default=lambda phone, code: _log_code(phone, code))
+
+    def send_code(self, phone: str, code: str) -> None:
+        self.code_sender(phone, code)
 
     @contextmanager
     def read(self, min_position: int | None = None) -> Iterator[Connection]:
@@ -38,6 +48,10 @@ class Services:
         keys = vault.store if isinstance(vault, AesGcmVault) else None
         if isinstance(keys, SqlKeyStore) and keys.engine is not self.engine:
             keys.engine.dispose()
+
+
+def _log_code(phone: str, code: str) -> None:
+    log.warning("one-time login code %s for %s (development sender: plug in an SMS gateway)", code, mask_phone(phone))
 
 
 def services() -> Services:

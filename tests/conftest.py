@@ -64,6 +64,9 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_schema: st
         secret_key="test-secret",
         calendar="weekdays",
         read_wait_seconds=5,
+        # Tests send hundreds of requests a second from one address; tests of the limits set their own.
+        rate_limit="100000/minute",
+        login_rate_limit="100000/minute",
     )
     marker = request.node.get_closest_marker("settings")
     return replace(base, **marker.kwargs) if marker else base

@@ -50,8 +50,13 @@ def test_a_gift_retried_with_the_same_key_moves_once_and_says_it_was_replayed(ap
     assert expect(first, 201) == expect(again, 201)
     assert "Idempotent-Replayed" not in first.headers and again.headers["Idempotent-Replayed"] == "true"
     assert walk.account(earner)["balance"] == 90 and walk.account(mother)["balance"] == 30
+    # The same Idempotency-Key with another request: 422 (issue 4's rule for every POST).
     conflict = post(api, "/api/transfers", {**body, "minutes": 31}, earner, key="gift-1")
-    assert expect(conflict, 409)["field"] == "transfer_id"
+    assert expect(conflict, 422)["field"] == "Idempotency-Key"
+    # The same client-chosen transfer id with another body: 409 (the ledger's rule).
+    chosen = {**body, "transfer_id": first.get_json()["id"], "minutes": 31}
+    assert expect(post(api, "/api/transfers", chosen, earner), 409)["field"] == "transfer_id"
+    assert walk.account(earner)["balance"] == 90
 
 
 @pytest.mark.parametrize(("change", "status", "field"), [

@@ -11,11 +11,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import api.ledger_schemas
+import api.sessions
 import api.schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES

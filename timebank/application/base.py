@@ -171,6 +171,11 @@ class TimeBankBase(Application):
         """Keyed hash of an identity document: dedupes people without storing the number in an id."""
         return keyed_hash(self._identity_secret, id_type, id_number.strip().upper())
 
+    @property
+    def idempotency_secret(self) -> bytes:
+        """Keys the encryption of kept responses (api/idempotency.py)."""
+        return hashlib.sha256(b"idempotency:" + self._identity_secret).digest()
+
     def phone_key(self, phone: str) -> str:
         """Keyed hash of a phone (digits only, the last 11): finds who logs in by phone."""
         digits = "".join(ch for ch in phone if ch.isdigit())[-11:]
