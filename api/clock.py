@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from api import idempotency
 from api.services import Services
 from projections import ledger_queries, queries
 from timebank.clock import local_date
@@ -39,11 +40,16 @@ def run_transfer_timeouts(services: Services) -> int:
     return expire_pending_transfers(app, candidates)
 
 
+def run_forget_idempotency_keys(services: Services) -> int:
+    return idempotency.forget_old_keys(services.engine)
+
+
 SCHEDULE = (
     # (job, trigger, trigger arguments)
     (run_expiry, "cron", {"minute": 5}),
     (run_auto_check_out, "interval", {"minutes": 15}),
     (run_transfer_timeouts, "interval", {"minutes": 1}),
+    (run_forget_idempotency_keys, "cron", {"minute": 35}),
 )
 
 

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import api.ledger_schemas
-import api.sessions
 import api.schemas
+import api.sessions
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}

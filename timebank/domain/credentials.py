@@ -8,6 +8,7 @@ and revocation is an event, so security-relevant actions are audited like everyt
 from __future__ import annotations
 
 import hmac
+import math
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -72,7 +73,7 @@ class Credentials(Aggregate):
         recent = [t for t in self.failures if at - t < FAILURE_WINDOW]
         if len(recent) >= MAX_FAILURES:
             until = recent[-MAX_FAILURES] + LOCKOUT
-            wait = max(1, int((until - at).total_seconds()) + 1)
+            wait = max(1, math.ceil((until - at).total_seconds()))
             raise LockedOut(f"too many failed logins; try again in {wait} s", field="login", retry_after=wait)
 
     @event("LoginFailed")

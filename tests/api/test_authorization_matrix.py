@@ -1,0 +1,604 @@
+"""The authorization matrix (OWASP API1 / API5): every route of the app x every role x own/other object.
+
+POLICY below is the whole access policy in one place: for every route and method of the URL map
+(and, where the answer depends on the kind of object, for each kind), the roles allowed through.
+Everything else must be refused:
+
+- anonymous callers with 401;
+- everyone else with 403, or 404 where the object is deliberately hidden from them;
+- and a refused request writes no event.
+
+An allowed caller must get through authorization: a 2xx, never 401/403/404; a business refusal
+(409/422) only where the scenario says why. A route in the URL map that POLICY does not classify
+fails the test, and so does a row naming a route that is gone.
+
+Roles, and what "own" and "other" mean:
+
+- anonymous: no token.
+- volunteer_own: the volunteer whose record, account, sign-up, transfer or exchange it is. For
+  objects of an organization (the organization, its projects and shifts) it is a plain volunteer
+  who organizes nothing, acting for themself (e.g. signing themself up).
+- volunteer_other: a second plain volunteer, a stranger to the object.
+- organizer_own: an organizer of the object's organization (the organization where the record was
+  made, the shift runs, ...). Organizers are volunteers: on members' objects (accounts, transfers,
+  exchanges) they are strangers like volunteer_other.
+- organizer_other: an organizer of another verified organization.
+- auditor: reads everything, changes nothing.
+- admin: verifies organizations, corrects the ledger, grants from pools, resolves pending transfers.
+
+Each test case builds the objects it acts on afresh (a shift, a record, an exchange, a transfer) in
+one world shared by the module: a verified organization with its organizer, project and shifts
+(`Walk`), a second verified organization with its organizer, an auditor and an admin. Sharing the
+world keeps the ~430 cases to about 10 s (the per-test `walk` fixture alone would take minutes);
+fresh objects keep the cases independent of each other and of their order.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from api.app import build_services, create_app
+from api.services import Services
+from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
+from tests.builders import FixedClock as Clock
+from tests.conftest import DATABASE_URL_VAR
+from timebank.domain.access import token_id
+from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
+from timebank.domain.ledger import TimeAccount, pool_account_id
+from timebank.settings import Settings
+
+# Roles -----------------------------------------------------------------------------------------
+ANONYMOUS = "anonymous"
+OWN = "volunteer_own"
+OTHER = "volunteer_other"
+ORGANIZER = "organizer_own"
+RIVAL = "organizer_other"
+AUDITOR = "auditor"
+ADMIN = "admin"
+ROLES = (ANONYMOUS, OWN, OTHER, ORGANIZER, RIVAL, AUDITOR, ADMIN)
+
+ANYONE = frozenset(ROLES)
+MEMBERS = ANYONE - {ANONYMOUS}  # any valid token
+VOLUNTEERS = frozenset({OWN, OTHER, ORGANIZER, RIVAL})  # any volunteer's token (organizers are volunteers)
+READERS = frozenset({AUDITOR, ADMIN})
+NOBODY: frozenset[str] = frozenset()
+
+# The policy ------------------------------------------------------------------------------------
+# (route as in the URL map, method, the object acted on) -> roles allowed through.
+Row = tuple[str, str, str]
+POLICY: dict[Row, frozenset[str]] = {
+    # Public: no token needed.
+    ("/", "GET", "service index"): ANYONE,
+    ("/api/health", "GET", "liveness"): ANYONE,
+    ("/api/rules", "GET", "the rule sets"): ANYONE,
+    ("/openapi.json", "GET", "OpenAPI document"): ANYONE,
+    ("/docs", "GET", "Swagger UI"): ANYONE,
+    ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): ANYONE,
+    ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): ANYONE,  # 404 to all: nothing to serve
+    ("/api/volunteers", "POST", "registration"): ANYONE,  # the only public command
+    # Volunteers: themself, auditors, admins.
+    ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): READERS | {OWN},
+    ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"): READERS | {OWN},
+    ("/api/volunteers/<uuid:volunteer_id>/personal-data", "DELETE", "a volunteer's personal data (erasure)"): frozenset({OWN, ADMIN}),
+    # Logging in: the credential is in the body (password, code, refresh token), not the bearer token.
+    ("/api/auth/login", "POST", "the volunteer's number and password"): ANYONE,
+    ("/api/auth/code", "POST", "a code for the volunteer's phone"): ANYONE,
+    ("/api/auth/refresh", "POST", "the volunteer's refresh token"): ANYONE,
+    ("/api/auth/password", "POST", "the caller's own password"): VOLUNTEERS,
+    ("/api/auth/logout", "POST", "the caller's own session"): MEMBERS,  # only a login's JWT names a session: see TOLERATED
+    ("/api/auth/sessions/<uuid:session_id>/revoke", "POST", "the volunteer's login session"): frozenset({OWN, ADMIN}),
+    ("/api/auth/tokens/revoke", "POST", "an opaque token the caller holds"): MEMBERS,
+    # Organizations: any volunteer registers one; read by members; admins verify; organizers manage organizers.
+    ("/api/organizations", "POST", "a new organization"): VOLUNTEERS,
+    ("/api/organizations/<uuid:organization_id>", "GET", "an organization (public to members)"): MEMBERS,
+    ("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"): frozenset({ADMIN}),
+    ("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"): frozenset({ORGANIZER}),
+    ("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"): frozenset({ORGANIZER}),
+    ("/api/organizations/<uuid:organization_id>/service-records", "GET", "an organization's records"): READERS | {ORGANIZER},
+    # Projects and shifts: published by organizers, public to members.
+    ("/api/projects", "POST", "a project of the organization"): frozenset({ORGANIZER}),
+    ("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"): MEMBERS,
+    ("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"): MEMBERS,
+    ("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"): frozenset({ORGANIZER}),
+    ("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"): MEMBERS,
+    ("/api/shifts/<uuid:shift_id>/signups", "POST", "sign the volunteer up"): frozenset({OWN, ORGANIZER}),  # themself, or an organizer
+    ("/api/shifts/<uuid:shift_id>/signups/<uuid:volunteer_id>", "DELETE", "the volunteer's sign-up"): frozenset({OWN, ORGANIZER}),
+    ("/api/shifts/<uuid:shift_id>/check-ins", "POST", "check the volunteer in"): frozenset({ORGANIZER}),
+    ("/api/shifts/<uuid:shift_id>/check-outs", "POST", "check the volunteer out"): frozenset({ORGANIZER}),
+    # Service records: volunteers declare their own; the organization's organizers decide.
+    ("/api/service-records", "POST", "the caller's own declaration"): VOLUNTEERS,
+    ("/api/service-records/batch", "POST", "bulk entry for the organization's project"): frozenset({ORGANIZER}),
+    ("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"): READERS | {OWN, ORGANIZER},
+    ("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"): frozenset({ORGANIZER}),
+    ("/api/service-records/<uuid:record_id>/reject", "POST", "a pending record"): frozenset({ORGANIZER}),
+    ("/api/service-records/<uuid:record_id>/corrections", "POST", "a confirmed record"): frozenset({OWN, ORGANIZER}),  # asked / applied
+    ("/api/service-records/<uuid:record_id>/revoke", "POST", "a confirmed record"): frozenset({ORGANIZER}),
+    # Accounts: owners (organizers for their organization's), auditors, admins. Pools and system accounts are
+    # public to members (README, docstrings); they need a token like everything but registration and the service's
+    # own pages.
+    ("/api/accounts", "GET", "all accounts"): READERS,
+    ("/api/accounts/pools", "GET", "district pools (public to members)"): MEMBERS,
+    ("/api/accounts/system", "GET", "issuance and redemption (public to members)"): MEMBERS,
+    ("/api/accounts/<uuid:account_id>", "GET", "a volunteer's account"): READERS | {OWN},
+    ("/api/accounts/<uuid:account_id>", "GET", "an organization's account"): READERS | {ORGANIZER},
+    ("/api/accounts/<uuid:account_id>", "GET", "a district pool"): MEMBERS,
+    ("/api/accounts/<uuid:account_id>/statement", "GET", "a volunteer's account"): READERS | {OWN},
+    ("/api/accounts/<uuid:account_id>/statement.csv", "GET", "a volunteer's account"): READERS | {OWN},
+    ("/api/accounts/<uuid:account_id>/totals", "GET", "a volunteer's account"): READERS | {OWN},
+    # Transfers: members spend their own credits; organizers grant from their organization, admins from pools and correct.
+    ("/api/transfers", "POST", "exchange from the volunteer's account"): frozenset({OWN}),
+    ("/api/transfers", "POST", "grant from the organization's account"): frozenset({ORGANIZER}),
+    # UNDECIDED (the code allows it, no rule says either way): an organizer may grant the organization's
+    # credits to themself, although organizers may not record or confirm their own service.
+    ("/api/transfers", "POST", "grant from the organization's account to its organizer"): frozenset({ORGANIZER}),
+    ("/api/transfers", "POST", "grant from a district pool"): frozenset({ADMIN}),
+    ("/api/transfers", "POST", "correction from issuance"): frozenset({ADMIN}),
+    ("/api/transfers/batch", "POST", "exchanges from the volunteer's account"): frozenset({OWN}),
+    ("/api/transfers/<uuid:transfer_id>", "GET", "the volunteer's transfer to a third member"): READERS | {OWN},
+    ("/api/transfers/<uuid:transfer_id>/post", "POST", "the volunteer's pending transfer"): frozenset({OWN, ADMIN}),
+    ("/api/transfers/<uuid:transfer_id>/void", "POST", "the volunteer's pending transfer"): frozenset({OWN, ADMIN}),
+    # Exchanges: the board is public to members; members ask and offer; the requester accepts, confirms, cancels.
+    ("/api/exchanges", "POST", "the caller's own request"): VOLUNTEERS,
+    ("/api/exchanges", "GET", "the board"): MEMBERS,
+    ("/api/exchanges/<uuid:exchange_id>", "GET", "the volunteer's request (offers for parties and readers)"): MEMBERS,
+    ("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"): VOLUNTEERS,
+    ("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"): frozenset({OWN}),
+    ("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"): frozenset({OWN}),
+    ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"): frozenset({OWN}),
+    # Audit.
+    ("/api/reconciliation", "GET", "the whole ledger"): READERS,
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
+    # Tokens and identity claims are nobody's history, not even an auditor's (timebank/application/history.py).
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"): NOBODY,
+}
+
+# Business refusals an allowed role may meet with these requests (authorization passed).
+TOLERATED: dict[tuple[Row, str], tuple[int, str]] = {
+    (("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"), OWN):
+        (422, "members cannot offer help on their own request"),
+    **{(("/api/auth/logout", "POST", "the caller's own session"), role): (422, "the roles' tokens here are opaque, not a login's JWT")
+       for role in MEMBERS},
+}
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+PASSWORD = "lantern-42-river"
+DISTRICT = "朝阳区"
+SERVICE_DATE = "2026-11-17"  # the working day before the test clock's start
+
+
+# The world -------------------------------------------------------------------------------------
+@dataclass
+class World:
+    app: Flask
+    api: ApiClient
+    services: Services
+    clock: Clock
+    walk: Walk  # organization A: verified, with its organizer, a project and a shift
+    rival: Person  # the organizer of organization B
+    auditor: str
+
+
+@contextmanager
+def _database_schema(url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL schema for this module (None on SQLite), as tests/conftest.py does per test."""
+    if not url:
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    schema = f"tb_{secrets.token_hex(8)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '10s'")
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One store, app and background projector for the module (the per-test fixtures would take minutes)."""
+    url = os.environ.get(DATABASE_URL_VAR) or None
+    with _database_schema(url) as schema:
+        settings = Settings(
+            database_url=url, database_schema=schema, data_dir=Path(tmp_path_factory.mktemp("authz")),
+            secret_key="test-secret", calendar="weekdays", read_wait_seconds=5,
+            rate_limit="100000/minute", login_rate_limit="100000/minute",
+        )
+        clock = Clock()
+        services = build_services(settings, clock=clock)
+        services.projector.start(0.01)
+        try:
+            app = create_app(settings, services=services)
+            api = ApiClient(app.test_client())
+            walk = Walk(api, services, clock)
+            rival = register(api, name="李对手")
+            rival_org = expect(api.post("/api/organizations", {"name": "海淀志愿服务队", "district": "海淀区"}, rival.token), 201)["id"]
+            expect(api.post(f"/api/organizations/{rival_org}/verify", token=walk.admin), 200)
+            yield World(app, api, services, clock, walk, rival, walk.auditor())
+        finally:
+            services.projector.stop()
+            services.close()
+
+
+# One case: the objects it acts on, made afresh -------------------------------------------------
+@dataclass
+class Call:
+    """The request every role makes; `check` looks at an allowed role's 2xx answer."""
+
+    path: str
+    json: Any = None
+    check: Callable[[str, TestResponse], None] | None = None
+
+
+class Case:
+    """One test case's cast and the fresh objects it acts on; each builder acts as a role allowed to."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.api = world.api
+        self.walk = world.walk
+        self.organizer = world.walk.organizer
+
+    @cached_property
+    def owner(self) -> Person:
+        return register(self.api, name="张自己")
+
+    @cached_property
+    def other(self) -> Person:
+        return register(self.api, name="赵别人")
+
+    def third(self, name: str) -> Person:
+        return register(self.api, name=name)
+
+    def token(self, role: str) -> str | None:
+        tokens: dict[str, Callable[[], str | None]] = {
+            ANONYMOUS: lambda: None,
+            OWN: lambda: self.owner.token,
+            OTHER: lambda: self.other.token,
+            ORGANIZER: lambda: self.organizer.token,
+            RIVAL: lambda: self.world.rival.token,
+            AUDITOR: lambda: self.world.auditor,
+            ADMIN: lambda: self.walk.admin,
+        }
+        return tokens[role]()
+
+    # Organizations and shifts.
+    def unverified_organization(self) -> str:
+        """A new organization of the organizer (so organizer_own is its organizer), not verified yet."""
+        body = {"name": "新成立的服务队", "district": DISTRICT}
+        organization_id: str = expect(self.api.post("/api/organizations", body, self.organizer.token), 201)["id"]
+        return organization_id
+
+    def second_organizer(self) -> tuple[str, str]:
+        """(organization, volunteer): a new organization of the organizer with a second organizer."""
+        organization_id = self.unverified_organization()
+        second = self.third("吴副队长")
+        expect(self.api.post(f"/api/organizations/{organization_id}/organizers", {"volunteer_id": second.id}, self.organizer.token), 201)
+        return organization_id, second.id
+
+    def shift(self) -> str:
+        return self.walk.add_shift()
+
+    def signed_up(self) -> str:
+        shift_id = self.shift()
+        expect(self.walk.sign_up(self.owner, shift_id), 201)
+        return shift_id
+
+    def checked_in(self) -> str:
+        """The owner checked in half an hour ago (check-in opens 2 h before the shift, which starts in 1 h)."""
+        shift_id = self.signed_up()
+        expect(self.walk.check_in(self.owner, shift_id, at=(self.world.clock() - timedelta(minutes=30)).isoformat()), 201)
+        return shift_id
+
+    # Service records.
+    def pending_record(self) -> str:
+        return self.walk.declared(self.owner, minutes=120, service_date=SERVICE_DATE)
+
+    def confirmed_record(self) -> str:
+        record_id = self.pending_record()
+        expect(self.walk.confirm(record_id), 200)
+        return record_id
+
+    def owner_with_password(self) -> str:
+        expect(self.api.post("/api/auth/password", {"password": PASSWORD}, self.owner.token), 204)
+        return self.owner.volunteer_number
+
+    def login(self) -> dict[str, Any]:
+        body = {"login": self.owner_with_password(), "password": PASSWORD}
+        tokens: dict[str, Any] = expect(self.api.post("/api/auth/login", body), 200)
+        return tokens
+
+    def owner_with_a_record(self) -> str:
+        self.pending_record()
+        return self.owner.id
+
+    def organization_with_a_record(self) -> str:
+        self.pending_record()
+        return self.walk.organization_id
+
+    # The ledger.
+    @cached_property
+    def funded(self) -> str:
+        """The owner's account, holding the credits of a confirmed record of 120 minutes."""
+        self.confirmed_record()
+        return account_of(self.owner.id)
+
+    def owner_with_credits(self) -> str:
+        assert self.funded
+        return self.owner.id
+
+    def payment(self, **extra: Any) -> dict[str, Any]:
+        """A transfer body: 20 credit-minutes from the owner's funded account to a third member."""
+        payee = account_of(self.third("孙收款").id)
+        return {"debit_account_id": self.funded, "credit_account_id": payee, "minutes": 20, "kind": "exchange", **extra}
+
+    def grant_from(self, account_id: str, to: str | None = None) -> dict[str, Any]:
+        """A grant body from `account_id` (first funded by the owner's donation) to the owner (or `to`)."""
+        donation = {"debit_account_id": self.funded, "credit_account_id": account_id, "minutes": 60, "kind": "donation"}
+        expect(self.api.post("/api/transfers", donation, self.owner.token), 201)
+        payee = account_of(to or self.owner.id)
+        return {"debit_account_id": account_id, "credit_account_id": payee, "minutes": 10, "kind": "grant", "note": "奖励"}
+
+    def transfer(self, pending: bool = False) -> str:
+        transfer_id: str = expect(self.api.post("/api/transfers", self.payment(pending=pending), self.owner.token), 201)["id"]
+        return transfer_id
+
+    # Exchanges.
+    def exchange(self) -> str:
+        body = {"title": "帮忙买菜", "minutes": 30, "district": DISTRICT}
+        exchange_id: str = expect(self.api.post("/api/exchanges", body, self.owner.token), 201)["id"]
+        return exchange_id
+
+    def on_the_board(self) -> str:
+        self.exchange()
+        return "/api/exchanges"
+
+    def offered(self) -> tuple[str, str]:
+        """(exchange, helper): the owner (with credits to hold) asked for help and a third member offered it."""
+        assert self.funded
+        exchange_id = self.exchange()
+        helper = self.third("周帮忙")
+        expect(self.api.post(f"/api/exchanges/{exchange_id}/offers", {}, helper.token), 201)
+        return exchange_id, helper.id
+
+    def accepted(self) -> str:
+        exchange_id, helper_id = self.offered()
+        expect(self.api.post(f"/api/exchanges/{exchange_id}/accept", {"provider_id": helper_id}, self.owner.token), 200)
+        return exchange_id
+
+
+def account_of(owner_id: str) -> str:
+    return str(TimeAccount.create_id(UUID(owner_id)))
+
+
+def roster_only_for(roles: frozenset[str]) -> Callable[[str, TestResponse], None]:
+    def check(role: str, response: TestResponse) -> None:
+        assert ("roster" in response.get_json()) == (role in roles), f"the roster shown to {role}: {response.get_json()}"
+    return check
+
+
+def offers_only_for(roles: frozenset[str]) -> Callable[[str, TestResponse], None]:
+    def check(role: str, response: TestResponse) -> None:
+        offers = response.get_json()["offers"]
+        assert bool(offers) == (role in roles), f"offers shown to {role}: {offers}"
+    return check
+
+
+def _acceptance(exchange_id: str, helper_id: str) -> Call:
+    return Call(f"/api/exchanges/{exchange_id}/accept", {"provider_id": helper_id})
+
+
+# How each row's request is made, on fresh objects. Keyed like POLICY.
+SCENARIOS: dict[Row, Callable[[Case], Call]] = {
+    ("/", "GET", "service index"): lambda c: Call("/"),
+    ("/api/health", "GET", "liveness"): lambda c: Call("/api/health"),
+    ("/api/rules", "GET", "the rule sets"): lambda c: Call("/api/rules"),
+    ("/openapi.json", "GET", "OpenAPI document"): lambda c: Call("/openapi.json"),
+    ("/docs", "GET", "Swagger UI"): lambda c: Call("/docs"),
+    ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): lambda c: Call("/docs-assets/swagger-ui-bundle.js"),
+    ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): lambda c: Call("/static/index.html"),
+    ("/api/volunteers", "POST", "registration"): lambda c: Call("/api/volunteers", registration(name="新志愿者")),
+    ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): lambda c: Call(f"/api/volunteers/{c.owner.id}"),
+    ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"):
+        lambda c: Call(f"/api/volunteers/{c.owner_with_a_record()}/service-records"),
+    ("/api/volunteers/<uuid:volunteer_id>/personal-data", "DELETE", "a volunteer's personal data (erasure)"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/personal-data"),
+    ("/api/auth/login", "POST", "the volunteer's number and password"):
+        lambda c: Call("/api/auth/login", {"login": c.owner_with_password(), "password": PASSWORD}),
+    ("/api/auth/code", "POST", "a code for the volunteer's phone"): lambda c: Call("/api/auth/code", {"login": c.owner.volunteer_number}),
+    ("/api/auth/refresh", "POST", "the volunteer's refresh token"):
+        lambda c: Call("/api/auth/refresh", {"refresh_token": c.login()["refresh_token"]}),
+    ("/api/auth/password", "POST", "the caller's own password"): lambda c: Call("/api/auth/password", {"password": PASSWORD}),
+    ("/api/auth/logout", "POST", "the caller's own session"): lambda c: Call("/api/auth/logout", {}),
+    ("/api/auth/sessions/<uuid:session_id>/revoke", "POST", "the volunteer's login session"):
+        lambda c: Call(f"/api/auth/sessions/{c.login()['session_id']}/revoke", {}),
+    ("/api/auth/tokens/revoke", "POST", "an opaque token the caller holds"):
+        lambda c: Call("/api/auth/tokens/revoke", {"token": c.third("王临时").token}),
+    ("/api/organizations", "POST", "a new organization"):
+        lambda c: Call("/api/organizations", {"name": "朝阳区助老队", "district": DISTRICT, "description": "助老"}),
+    ("/api/organizations/<uuid:organization_id>", "GET", "an organization (public to members)"):
+        lambda c: Call(f"/api/organizations/{c.walk.organization_id}"),
+    ("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"):
+        lambda c: Call(f"/api/organizations/{c.unverified_organization()}/verify", {}),
+    ("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"):
+        lambda c: Call(f"/api/organizations/{c.unverified_organization()}/organizers", {"volunteer_id": c.owner.id}),
+    ("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"):
+        lambda c: Call("/api/organizations/{}/organizers/{}".format(*c.second_organizer())),
+    ("/api/organizations/<uuid:organization_id>/service-records", "GET", "an organization's records"):
+        lambda c: Call(f"/api/organizations/{c.organization_with_a_record()}/service-records"),
+    ("/api/projects", "POST", "a project of the organization"):
+        lambda c: Call("/api/projects", {"organization_id": c.walk.organization_id, "name": "社区清扫", "category": "community_service",
+                                         "person_in_charge": "王老师"}),
+    ("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"): lambda c: Call(f"/api/projects/{c.walk.project_id}"),
+    ("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"):
+        lambda c: Call(f"/api/projects/{c.walk.project_id}/shifts"),
+    ("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"):
+        lambda c: Call(f"/api/projects/{c.walk.project_id}/shifts", c.walk.shift_body()),
+    ("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"):
+        lambda c: Call(f"/api/shifts/{c.signed_up()}", check=roster_only_for(READERS | {ORGANIZER})),
+    ("/api/shifts/<uuid:shift_id>/signups", "POST", "sign the volunteer up"):
+        lambda c: Call(f"/api/shifts/{c.shift()}/signups", {"volunteer_id": c.owner.id}),
+    ("/api/shifts/<uuid:shift_id>/signups/<uuid:volunteer_id>", "DELETE", "the volunteer's sign-up"):
+        lambda c: Call(f"/api/shifts/{c.signed_up()}/signups/{c.owner.id}"),
+    ("/api/shifts/<uuid:shift_id>/check-ins", "POST", "check the volunteer in"):
+        lambda c: Call(f"/api/shifts/{c.signed_up()}/check-ins", {"volunteer_id": c.owner.id}),
+    ("/api/shifts/<uuid:shift_id>/check-outs", "POST", "check the volunteer out"):
+        lambda c: Call(f"/api/shifts/{c.checked_in()}/check-outs", {"volunteer_id": c.owner.id}),
+    ("/api/service-records", "POST", "the caller's own declaration"):
+        lambda c: Call("/api/service-records", {"project_id": c.walk.project_id, "service_date": SERVICE_DATE, "service_minutes": 90,
+                                                "content": "陪老人聊天"}),
+    ("/api/service-records/batch", "POST", "bulk entry for the organization's project"):
+        lambda c: Call("/api/service-records/batch", {"project_id": c.walk.project_id, "entries": [
+            {"volunteer_id": c.owner.id, "service_date": SERVICE_DATE, "service_minutes": 120, "content": "社区清扫"}]}),
+    ("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"): lambda c: Call(f"/api/service-records/{c.pending_record()}"),
+    ("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"):
+        lambda c: Call(f"/api/service-records/{c.pending_record()}/confirm", {}),
+    ("/api/service-records/<uuid:record_id>/reject", "POST", "a pending record"):
+        lambda c: Call(f"/api/service-records/{c.pending_record()}/reject", {"reason": "当天未见到本人"}),
+    ("/api/service-records/<uuid:record_id>/corrections", "POST", "a confirmed record"):
+        lambda c: Call(f"/api/service-records/{c.confirmed_record()}/corrections", {"service_minutes": 60, "reason": "签退时间记错"}),
+    ("/api/service-records/<uuid:record_id>/revoke", "POST", "a confirmed record"):
+        lambda c: Call(f"/api/service-records/{c.confirmed_record()}/revoke", {"reason": "重复记录"}),
+    ("/api/accounts", "GET", "all accounts"): lambda c: Call("/api/accounts"),
+    ("/api/accounts/pools", "GET", "district pools (public to members)"): lambda c: Call("/api/accounts/pools"),
+    ("/api/accounts/system", "GET", "issuance and redemption (public to members)"): lambda c: Call("/api/accounts/system"),
+    ("/api/accounts/<uuid:account_id>", "GET", "a volunteer's account"): lambda c: Call(f"/api/accounts/{c.owner_with_credits()}"),
+    ("/api/accounts/<uuid:account_id>", "GET", "an organization's account"): lambda c: Call(f"/api/accounts/{c.walk.organization_id}"),
+    ("/api/accounts/<uuid:account_id>", "GET", "a district pool"): lambda c: Call(f"/api/accounts/{pool_account_id(DISTRICT)}"),
+    ("/api/accounts/<uuid:account_id>/statement", "GET", "a volunteer's account"):
+        lambda c: Call(f"/api/accounts/{c.owner_with_credits()}/statement"),
+    ("/api/accounts/<uuid:account_id>/statement.csv", "GET", "a volunteer's account"):
+        lambda c: Call(f"/api/accounts/{c.owner_with_credits()}/statement.csv"),
+    ("/api/accounts/<uuid:account_id>/totals", "GET", "a volunteer's account"):
+        lambda c: Call(f"/api/accounts/{c.owner_with_credits()}/totals"),
+    ("/api/transfers", "POST", "exchange from the volunteer's account"): lambda c: Call("/api/transfers", c.payment()),
+    ("/api/transfers", "POST", "grant from the organization's account"):
+        lambda c: Call("/api/transfers", c.grant_from(account_of(c.walk.organization_id))),
+    ("/api/transfers", "POST", "grant from the organization's account to its organizer"):
+        lambda c: Call("/api/transfers", c.grant_from(account_of(c.walk.organization_id), to=c.organizer.id)),
+    ("/api/transfers", "POST", "grant from a district pool"): lambda c: Call("/api/transfers", c.grant_from(str(pool_account_id(DISTRICT)))),
+    ("/api/transfers", "POST", "correction from issuance"):
+        lambda c: Call("/api/transfers", {"debit_account_id": str(ISSUANCE_ACCOUNT_ID), "credit_account_id": account_of(c.owner.id),
+                                          "minutes": 10, "kind": "correction", "note": "补录漏记的时长"}),
+    ("/api/transfers/batch", "POST", "exchanges from the volunteer's account"):
+        lambda c: Call("/api/transfers/batch", {"transfers": [c.payment(), c.payment()]}),
+    ("/api/transfers/<uuid:transfer_id>", "GET", "the volunteer's transfer to a third member"): lambda c: Call(f"/api/transfers/{c.transfer()}"),
+    ("/api/transfers/<uuid:transfer_id>/post", "POST", "the volunteer's pending transfer"):
+        lambda c: Call(f"/api/transfers/{c.transfer(pending=True)}/post", {"minutes": 10}),
+    ("/api/transfers/<uuid:transfer_id>/void", "POST", "the volunteer's pending transfer"):
+        lambda c: Call(f"/api/transfers/{c.transfer(pending=True)}/void", {"reason": "不需要了"}),
+    ("/api/exchanges", "POST", "the caller's own request"):
+        lambda c: Call("/api/exchanges", {"title": "帮忙修电脑", "description": "周六上午", "minutes": 60, "district": DISTRICT}),
+    ("/api/exchanges", "GET", "the board"): lambda c: Call(c.on_the_board()),
+    ("/api/exchanges/<uuid:exchange_id>", "GET", "the volunteer's request (offers for parties and readers)"):
+        lambda c: Call(f"/api/exchanges/{c.offered()[0]}", check=offers_only_for(READERS | {OWN})),
+    ("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"):
+        lambda c: Call(f"/api/exchanges/{c.exchange()}/offers", {}),
+    ("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"):
+        lambda c: _acceptance(*c.offered()),
+    ("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"):
+        lambda c: Call(f"/api/exchanges/{c.accepted()}/confirm", {"minutes": 30}),
+    ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"):
+        lambda c: Call(f"/api/exchanges/{c.exchange()}/cancel", {"reason": "已经不需要了"}),
+    ("/api/reconciliation", "GET", "the whole ledger"): lambda c: Call("/api/reconciliation"),
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
+        lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): lambda c: Call(f"/api/aggregates/{c.owner.id}/events"),
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"):
+        lambda c: Call(f"/api/aggregates/{c.walk.organization_id}/events"),
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"):
+        lambda c: Call(f"/api/aggregates/{token_id(c.owner.token)}/events"),
+}
+
+
+# The coverage of the table ---------------------------------------------------------------------
+def _url_map(app: Flask) -> set[tuple[str, str]]:
+    return {(rule.rule, method) for rule in app.url_map.iter_rules() for method in (rule.methods or set()) - SKIPPED_METHODS}
+
+
+def _classified() -> set[tuple[str, str]]:
+    return {(route, method) for route, method, _ in POLICY}
+
+
+def test_every_route_in_the_url_map_is_classified(world: World) -> None:
+    unclassified = sorted(_url_map(world.app) - _classified())
+    assert not unclassified, f"classify these routes in POLICY (who may call them?): {unclassified}"
+
+
+def test_every_row_of_the_policy_names_a_route_that_exists(world: World) -> None:
+    gone = sorted(_classified() - _url_map(world.app))
+    assert not gone, f"these POLICY rows name routes the app no longer has: {gone}"
+
+
+def test_every_row_has_a_scenario_and_names_known_roles() -> None:
+    assert set(SCENARIOS) == set(POLICY)
+    assert all(roles <= ANYONE for roles in POLICY.values())
+    assert all(row in POLICY and role in POLICY[row] for row, role in TOLERATED)
+
+
+# The matrix ------------------------------------------------------------------------------------
+def _case_id(row: Row, role: str) -> str:
+    route, method, what = row
+    return f"{method} {route} [{what}] as {role}"
+
+
+CASES = [(row, role) for row in POLICY for role in ROLES]
+
+
+@pytest.mark.parametrize(("row", "role"), CASES, ids=[_case_id(row, role) for row, role in CASES])
+def test_authorization(world: World, row: Row, role: str) -> None:
+    route, method, _ = row
+    case = Case(world)
+    call = SCENARIOS[row](case)
+    token = case.token(role)
+    query = {"min_position": world.api.position} if method == "GET" and world.api.position else None
+    before = event_count(world.services)
+
+    response = world.api.request(method, call.path, token=token, json=call.json, query=query)
+
+    status, body = response.status_code, response.get_data(as_text=True)[:300]
+    if route.startswith("/static/"):
+        # Flask's built-in route, public by nature; this app has no static folder, so it serves nothing to anyone.
+        assert status == 404, f"expected 404 for everyone, got {status} {body}"
+    elif role in POLICY[row]:
+        assert status not in (401, 403, 404), f"{role} is allowed but was refused: {status} {body}"
+        tolerated = TOLERATED.get((row, role))
+        if tolerated and status == tolerated[0]:
+            return
+        assert 200 <= status < 300, f"{role} is allowed but got {status}: {body}"
+        if call.check:
+            call.check(role, response)
+    else:
+        expected = {401} if role == ANONYMOUS else {403, 404}
+        assert status in expected, f"UNEXPECTED {status} for {role} (expected {sorted(expected)}): {body}"
+        assert event_count(world.services) == before, f"the refused request by {role} wrote events"
+
+
+def test_a_refusal_is_the_same_for_objects_that_do_not_exist(world: World) -> None:
+    """Hidden objects are reported as not found: a stranger cannot tell hidden from absent."""
+    case = Case(world)
+    unknown = "5d2a6c1e-0000-4000-8000-000000000000"
+    for path in (f"/api/volunteers/{case.owner.id}", f"/api/accounts/{case.owner.id}", f"/api/service-records/{case.pending_record()}"):
+        hidden = world.api.get(path, case.other.token)
+        absent = world.api.get(path.rsplit("/", 1)[0] + f"/{unknown}", case.other.token)
+        assert (hidden.status_code, absent.status_code) == (404, 404)
+
