@@ -56,7 +56,9 @@ def test_a_records_history_is_read_by_owner_organizer_auditor_and_admin_but_not_
 def test_an_organizations_history_is_for_its_organizers(walk: Walk) -> None:
     events = history(walk, walk.organization_id, walk.organizer.token)
     assert [e["type"] for e in events] == ["Organization.Registered", "Organization.Verified"]
-    assert events[1]["actor"] == "admin:-"
+    admin_token = walk.services.timebank.authenticate(walk.admin)
+    assert admin_token is not None and admin_token.id is not None
+    assert events[1]["actor"] == f"admin:{admin_token.id}"  # which admin token verified it
     expect(walk.api.get(f"/api/aggregates/{walk.organization_id}/events", walk.volunteer().token), 404)
 
 

@@ -89,7 +89,10 @@ class TestAgeRules:
 class TestTokens:
     def test_a_created_token_authenticates_as_its_role_until_revoked(self, app: TimeBank) -> None:
         secret = app.create_token(Role.AUDITOR, label="inspection", actor=an_admin())
-        assert app.authenticate(secret) == Actor(Role.AUDITOR, None)
+        other = app.create_token(Role.AUDITOR, label="second auditor", actor=an_admin())
+        who, second = app.authenticate(secret), app.authenticate(other)
+        assert who is not None and second is not None and who.role is Role.AUDITOR
+        assert who.id is not None and who.id != second.id  # each token is its own principal in the events
         app.revoke_token(secret, an_admin())
         assert app.authenticate(secret) is None
 

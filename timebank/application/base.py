@@ -206,6 +206,9 @@ class TimeBankBase(Application):
             self._get(Volunteer, subject_id or uuid4(), "subject_id", "volunteer")
         elif role not in (Role.ADMIN, Role.AUDITOR):
             raise InvalidInput("tokens are for admins, auditors and volunteers", field="role")
+        else:
+            # Each admin or auditor token is its own principal, so events say which one acted.
+            subject_id = subject_id or uuid4()
         secret, token = self._new_token(role, subject_id, label, (actor.ref if actor else "system:cli"), self._now())
         self.save(token)
         return secret
