@@ -9,7 +9,7 @@ import pytest
 
 from tests.builders import a_scene, a_volunteer, account_of, an_admin, as_volunteer, make_app, writes_nothing
 from timebank.application import TimeBank
-from timebank.domain.actors import Actor, Role
+from timebank.domain.actors import Role
 from timebank.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from timebank.domain.volunteer import IdentityClaim
 
