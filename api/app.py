@@ -36,6 +36,7 @@ from api.auth import load_actor
 from api.calendar import ChinaCalendar
 from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
 from api.errors import problem, register_error_handlers
+from api.oidc import OidcVerifier
 from api.services import Services
 from projections.db import make_engine
 from projections.runner import Projector
@@ -68,7 +69,7 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
         )
         projector = Projector(timebank.recorder, timebank.mapper, engine)
         projector.create_tables()
-    return Services(settings, timebank, engine, projector)
+    return Services(settings, timebank, engine, projector, oidc=OidcVerifier.from_settings(settings))
 
 
 @contextmanager

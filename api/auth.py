@@ -31,7 +31,13 @@ def load_actor() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise MissingToken("the Authorization header must be 'Bearer <token>'")
-    actor = services().timebank.authenticate(token.strip())
+    found = services()
+    token = token.strip()
+    if found.oidc is not None and found.oidc.is_ours(token):
+        claims = found.oidc.claims(token, found.timebank.clock().timestamp())
+        actor = found.oidc.actor(claims, found.timebank.volunteer_id_by_number) if claims else None
+    else:
+        actor = found.timebank.authenticate(token)
     if actor is None:
         raise MissingToken("this access token is unknown or revoked")
     g.actor = actor

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import Connection, Engine
 
 from api.crypto import AesGcmVault, SqlKeyStore
+from api.oidc import OidcVerifier
 from projections.runner import Projector
 from timebank.application import TimeBank
 from timebank.domain.volunteer import mask_phone
@@ -28,6 +29,7 @@ class Services:
     # Delivers one-time login codes. The default writes them to the log, for development only;
     # a deployment plugs in its SMS gateway here.
     code_sender: Callable[[str, str], None] = field(default=lambda phone, code: _log_code(phone, code))
+    oidc: OidcVerifier | None = None  # an external OpenID Connect provider, when configured
 
     def send_code(self, phone: str, code: str) -> None:
         self.code_sender(phone, code)

@@ -94,6 +94,11 @@ class Security(History):
         # A phone shared by family members does not say who logs in: use the volunteer number.
         return index.volunteer_ids[0] if isinstance(index, LoginPhone) and len(index.volunteer_ids) == 1 else None
 
+    def volunteer_id_by_number(self, volunteer_number: str) -> UUID | None:
+        """The volunteer with this number (for tokens of an external identity provider)."""
+        number = volunteer_number.strip().upper()
+        return self._volunteer_for_login(number) if VOLUNTEER_NUMBER.match(number) else None
+
     def _credentials(self, volunteer_id: UUID, actor: str, at: datetime) -> Credentials:
         try:
             found: Any = self.repository.get(Credentials.create_id(volunteer_id))
