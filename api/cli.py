@@ -140,6 +140,39 @@ def tokens_create(role: str, label: str, data_dir: str | None) -> None:
 
 
 @main.group()
+def keys() -> None:
+    """Keys of personal data (docs/SECURITY.md)."""
+
+
+@keys.command("rewrap")
+@click.option("--data-dir", default=None)
+def keys_rewrap(data_dir: str | None) -> None:
+    """Re-wrap every volunteer's data key under the current master key (the first of TIMEBANK_MASTER_KEYS)."""
+    from api.app import build_services
+    from api.crypto import AesGcmVault
+
+    services = build_services(_settings(data_dir))
+    try:
+        vault = services.timebank.vault
+        assert isinstance(vault, AesGcmVault)
+        click.echo(f"{vault.rewrap_all()} data keys moved to master key {vault.current_master_key_id}")
+    finally:
+        services.close()
+
+
+@keys.command("show-derived")
+@click.option("--data-dir", default=None)
+def keys_show_derived(data_dir: str | None) -> None:
+    """Print the master key derived from the secret key, as `s1:<base64>`, to list it in TIMEBANK_MASTER_KEYS."""
+    import base64
+
+    from api.crypto import derive_key
+
+    key = derive_key(_settings(data_dir).resolved_secret_key(), "master-key/s1")
+    click.echo("s1:" + base64.b64encode(key).decode())
+
+
+@main.group()
 def projections() -> None:
     """Read models."""
 

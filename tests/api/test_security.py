@@ -288,3 +288,23 @@ def test_clock_forgets_old_idempotency_keys(api: ApiClient, services: Services) 
     assert run_forget_idempotency_keys(services) == 0
     assert forget_old_keys(services.engine, now=utcnow() + timedelta(days=2)) == 1  # kept by wall-clock time
     assert keyed(api.client, "/api/volunteers", registration(), "old-key").status_code == 201  # runs again
+
+
+def test_master_keys_rotate_and_the_old_one_can_then_be_dropped(tmp_path: Any) -> None:
+    from uuid import uuid4
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from api.crypto import AesGcmVault, MemoryKeyStore
+
+    store = MemoryKeyStore()
+    old, new = {"k1": b"1" * 32}, {"k2": b"2" * 32}
+    subject = uuid4()
+    sealed = AesGcmVault(store, old).seal(subject, {"name": "钱旋转"})
+    rotating = AesGcmVault(store, {**new, **old})
+    assert rotating.rewrap_all() == 1 and rotating.rewrap_all() == 0
+    assert AesGcmVault(store, new).open(subject, sealed) == {"name": "钱旋转"}  # k1 no longer needed
+    # The CLI does the same on a data directory.
+    result = CliRunner().invoke(main, ["keys", "rewrap", "--data-dir", str(tmp_path)], env={"TIMEBANK_SECRET_KEY": "x"})
+    assert result.exit_code == 0 and "0 data keys moved" in result.output
