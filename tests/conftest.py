@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,10 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**overrides): override fields of the test's Settings")
 
 
-@pytest.fixture
-def database_schema() -> Iterator[str | None]:
-    """A fresh PostgreSQL schema for this test (None on SQLite), dropped after the test."""
-    url = os.environ.get(DATABASE_URL_VAR)
+@contextmanager
+def fresh_schema(url: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL schema (None on SQLite), dropped afterwards."""
     if not url:
         yield None
         return
@@ -53,6 +53,13 @@ def database_schema() -> Iterator[str | None]:
             # Fail rather than hang if a connection left open still holds a lock in the schema.
             conn.execute("SET lock_timeout = '10s'")
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def database_schema() -> Iterator[str | None]:
+    """A fresh PostgreSQL schema for this test (None on SQLite), dropped after the test."""
+    with fresh_schema(os.environ.get(DATABASE_URL_VAR)) as schema:
+        yield schema
 
 
 @pytest.fixture

@@ -36,9 +36,7 @@ fresh objects keep the cases independent of each other and of their order.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -54,7 +52,7 @@ from api.app import build_services, create_app
 from api.services import Services
 from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
 from tests.builders import FixedClock as Clock
-from tests.conftest import DATABASE_URL_VAR
+from tests.conftest import DATABASE_URL_VAR, fresh_schema
 from timebank.domain.access import token_id
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import TimeAccount, pool_account_id
@@ -193,31 +191,11 @@ class World:
     auditor: str
 
 
-@contextmanager
-def _database_schema(url: str | None) -> Iterator[str | None]:
-    """A fresh PostgreSQL schema for this module (None on SQLite), as tests/conftest.py does per test."""
-    if not url:
-        yield None
-        return
-    import psycopg
-    from psycopg import sql
-
-    schema = f"tb_{secrets.token_hex(8)}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield schema
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("SET lock_timeout = '10s'")
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One store, app and background projector for the module (the per-test fixtures would take minutes)."""
     url = os.environ.get(DATABASE_URL_VAR) or None
-    with _database_schema(url) as schema:
+    with fresh_schema(url) as schema:
         settings = Settings(
             database_url=url, database_schema=schema, data_dir=Path(tmp_path_factory.mktemp("authz")),
             secret_key="test-secret", calendar="weekdays", read_wait_seconds=5,

@@ -153,6 +153,15 @@ class TimeBankBase(Application):
             raise NotFound(f"{what} {aggregate_id} not found", field=field)
         return aggregate
 
+    def _get_or_new(self, cls: type[A], aggregate_id: UUID, make: Callable[[], A]) -> A:
+        """The aggregate with this natural id, or a new one made by `make` (not saved yet)."""
+        try:
+            found: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return make()
+        assert isinstance(found, cls)
+        return found
+
     def _account(self, owner_id: UUID) -> TimeAccount:
         return self._get(TimeAccount, TimeAccount.create_id(owner_id), "volunteer_id", "account of")
 

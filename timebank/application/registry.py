@@ -5,10 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID, uuid4
-
-from eventsourcing.application import AggregateNotFoundError
 
 from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
@@ -94,12 +91,7 @@ class Registry(TimeBankBase):
         return Registration(volunteer_id, number, secret)
 
     def _login_phone(self, phone_key: str, actor: str, at: datetime) -> LoginPhone:
-        try:
-            found: Any = self.repository.get(LoginPhone.create_id(phone_key))
-        except AggregateNotFoundError:
-            return LoginPhone(phone_key=phone_key, actor=actor, at=at)
-        assert isinstance(found, LoginPhone)
-        return found
+        return self._get_or_new(LoginPhone, LoginPhone.create_id(phone_key), lambda: LoginPhone(phone_key=phone_key, actor=actor, at=at))
 
     def _free_volunteer_number(self) -> str:
         for _ in range(20):

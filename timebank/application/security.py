@@ -100,12 +100,8 @@ class Security(History):
         return self._volunteer_for_login(number) if VOLUNTEER_NUMBER.match(number) else None
 
     def _credentials(self, volunteer_id: UUID, actor: str, at: datetime) -> Credentials:
-        try:
-            found: Any = self.repository.get(Credentials.create_id(volunteer_id))
-        except AggregateNotFoundError:
-            return Credentials(volunteer_id=volunteer_id, actor=actor, at=at)
-        assert isinstance(found, Credentials)
-        return found
+        make = lambda: Credentials(volunteer_id=volunteer_id, actor=actor, at=at)  # noqa: E731
+        return self._get_or_new(Credentials, Credentials.create_id(volunteer_id), make)
 
     # Passwords ---------------------------------------------------------------------------
     @retrying
