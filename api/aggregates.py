@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor
-from api.schemas import EventSchema
+from api.schemas import EventSchema, MinPositionArgs
 from api.services import services
 
 blp = Blueprint("aggregates", __name__, url_prefix="/api/aggregates", description="Event histories, for owners, organizers, auditors and admins.")
@@ -48,10 +48,14 @@ def describe(event: Any) -> dict[str, Any]:
 
 @blp.route("/<uuid:aggregate_id>/events")
 class AggregateEvents(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
     @blp.response(200, EventSchema(many=True))
     @blp.paginate()
-    def get(self, aggregate_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
-        """List an aggregate's events, oldest first, each with its actor"""
+    def get(self, args: dict[str, Any], aggregate_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List an aggregate's events, oldest first, each with its actor
+
+        Like every read it takes min_position; the history comes from the event log itself, always current.
+        """
         events = services().timebank.history(actor(), aggregate_id)
         pagination_parameters.item_count = len(events)
         first = pagination_parameters.first_item

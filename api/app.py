@@ -14,7 +14,9 @@ import swagger_ui_bundle
 from flask import Flask, Response, jsonify, request, send_from_directory
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_smorest import Api
+from flask_smorest import Api, abort
+from flask_smorest.pagination import PaginationMetadataSchema
+from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy import Engine, text
 
 from api import (
@@ -35,8 +37,9 @@ from api import (
 from api.auth import load_actor
 from api.calendar import ChinaCalendar
 from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
-from api.errors import problem, register_error_handlers
+from api.errors import ErrorResponses, problem, register_error_handlers
 from api.oidc import OidcVerifier
+from api.schemas import ErrorSchema
 from api.services import Services
 from projections.db import make_engine
 from projections.runner import Projector
@@ -105,7 +108,8 @@ def _document_idempotency_keys(api: Api) -> None:
     """Every POST that creates or moves something takes an Idempotency-Key (api/idempotency.py)."""
     api.spec.components.parameter(
         "IdempotencyKey", "header",
-        {"name": idempotency.HEADER, "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        {"name": idempotency.HEADER, "required": False,
+         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": idempotency.KEY_PATTERN},
          "description": "Makes the request safe to retry: the same key and request return the first response "
                         "and run nothing again; the same key with another request is refused (422). Kept 24 h."},
     )
@@ -116,6 +120,47 @@ def _document_idempotency_keys(api: Api) -> None:
         parameters = post.setdefault("parameters", [])
         if not any(isinstance(p, dict) and p.get("name") == idempotency.HEADER for p in parameters):
             parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+
+
+class TimeBankApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # the shape api/errors.py produces, as the `Error` component
+    # No catch-all `default` response: ErrorResponses documents each status an operation can answer.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_pagination_header(self) -> None:
+        # flask-smorest documents X-Pagination with a `schema`, which reads as an object header in
+        # the `simple` style ("page,1,total,3"); it sends JSON, so document it as JSON content.
+        self.spec.components.header(
+            "PAGINATION",
+            {"description": "Pagination metadata, as JSON.", "content": {"application/json": {"schema": PaginationMetadataSchema}}},
+            lazy=True,
+        )
+
+
+def declared_query_parameters(api: Api, app: Flask) -> dict[tuple[str, str], frozenset[str]]:
+    """(endpoint, method) -> the query parameters the OpenAPI document declares for that operation."""
+    paths = api.spec.to_dict()["paths"]
+    declared = {}
+    for rule in app.url_map.iter_rules():
+        operations = paths.get(FlaskPlugin.flaskpath2openapi(rule.rule), {})
+        for method in rule.methods or ():
+            operation = operations.get(method.lower())
+            if operation is not None:
+                names = frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
+                declared[(rule.endpoint, method)] = names
+    return declared
+
+
+def refuse_undeclared_query_parameters(declared: dict[tuple[str, str], frozenset[str]]) -> None:
+    """Unknown query parameters are refused like unknown body fields: a misspelt filter
+    (`?stauts=pending`) would otherwise be ignored silently and answer with everything."""
+    method = "GET" if request.method == "HEAD" else request.method
+    names = declared.get((request.endpoint or "", method))
+    if names is None:
+        return  # not an API operation (the index, the docs) or no such route (404/405 follow)
+    unknown = sorted(set(request.args) - names)
+    if unknown:
+        abort(422, messages={"query": {name: ["Unknown field."] for name in unknown}})
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
@@ -137,7 +182,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["timebank"] = services
-    api = Api(app, spec_kwargs={"info": {"description": "Service hours as immutable events; balances, records and rosters as views."}})
+    api = TimeBankApi(app, spec_kwargs={
+        "info": {"description": "Service hours as immutable events; balances, records and rosters as views."},
+        "extra_plugins": [ErrorResponses()],
+    })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     limiter = Limiter(
@@ -150,6 +198,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         api.register_blueprint(module.blp)
     _document_idempotency_keys(api)
     register_error_handlers(app)
+    query_parameters = declared_query_parameters(api, app)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many_requests(error: RateLimitExceeded) -> Response:
@@ -164,6 +213,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     def _before() -> None:
         TimeBank.reset_last_position()
         load_actor()
+        refuse_undeclared_query_parameters(query_parameters)
 
     idempotency.install(app, services.engine, services.timebank.idempotency_secret)
 

@@ -31,7 +31,12 @@ class Reconciliation(MethodView):
 
 @blp.route("/rules")
 class Rules(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
     @blp.response(200, RuleSetSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
-        """List the rule sets by effective date: every configurable figure the bank applies"""
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """List the rule sets by effective date: every configurable figure the bank applies
+
+        Like every read it takes min_position; the rules are configuration, so it has nothing to wait for.
+        """
+        actor()
         return services().timebank.rules.describe()

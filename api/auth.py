@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
-from flask import g, request
+from flask import current_app, g, request
+from flask_smorest import Blueprint
 from werkzeug.exceptions import Unauthorized
 
 from api.services import services
@@ -13,6 +15,7 @@ from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import NotFound
 
 READ_ALL = (Role.ADMIN, Role.AUDITOR)
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 class MissingToken(Unauthorized):
@@ -22,11 +25,38 @@ class MissingToken(Unauthorized):
         return [*super().get_headers(environ, scope), ("WWW-Authenticate", 'Bearer realm="timebank"')]
 
 
+def public(view: View) -> View:
+    """Mark an API operation as needing no token (a bad token is still refused); documented so."""
+    documented: View = Blueprint.doc(security=[])(view)
+    documented.public = True  # type: ignore[attr-defined]
+    return documented
+
+
+def _needs_token() -> bool:
+    """Whether this request is for an API operation that is not `public`."""
+    if request.routing_exception is not None or request.endpoint is None or request.method == "OPTIONS":
+        return False  # 404 and 405 answer as such; Flask answers OPTIONS itself
+    if not request.path.startswith("/api/"):
+        return False  # the index, the docs and the OpenAPI document
+    view: Any = current_app.view_functions[request.endpoint]
+    view_class = getattr(view, "view_class", None)  # a MethodView: its method for this request decides
+    if view_class is not None:
+        method = request.method.lower()
+        view = getattr(view_class, method, None) or getattr(view_class, "get" if method == "head" else method, view)
+    return not getattr(view, "public", False)
+
+
 def load_actor() -> None:
-    """before_request: resolve the bearer token, if any, into g.actor."""
+    """before_request: resolve the bearer token, if any, into g.actor.
+
+    Operations that need a token refuse a request without one here, before its arguments are
+    parsed: a caller without a token learns nothing from validation errors (and waits for nothing).
+    """
     g.actor = None
     header = request.headers.get("Authorization", "")
     if not header:
+        if _needs_token():
+            raise MissingToken()
         return
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

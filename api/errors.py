@@ -9,6 +9,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +40,31 @@ STATUS_OF: dict[type[DomainError], int] = {
 }
 
 
+# The errors operations may answer with, documented once for all of them (ErrorResponses below).
+READ_ERRORS = (401, 403, 404, 422, 429, 503)  # 429: rate limits (api/app.py) and login lockout
+COMMAND_ERRORS = (*READ_ERRORS, 409)
+BODY_ERRORS = (400, 413)  # a body that is not JSON; one over MAX_CONTENT_LENGTH
+
+
+class ErrorResponses(BasePlugin):
+    """apispec plugin: documents the common error statuses of every operation, in the Error shape.
+
+    401 comes from a missing or bad token (even a public operation refuses a bad one); 403, 404, 409,
+    422 and 503 from STATUS_OF and ProjectionLagging (422 also from arguments, 503 also from a read's
+    wait); 400 and 413 from the request body. Responses an operation documents itself are kept.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            codes = READ_ERRORS if method == "get" else COMMAND_ERRORS
+            if "requestBody" in operation:
+                codes = (*codes, *BODY_ERRORS)
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                # flask-smorest registers a component per status (e.g. UNAUTHORIZED) with the Error schema.
+                responses.setdefault(str(code), HTTPStatus(code).name)
+
+
 def problem(code: int, message: str, field: str | None = None, location: str = "json", **extra: Any) -> Response:
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
     if field:
@@ -60,6 +86,17 @@ def _flatten(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(errors, list) and all(isinstance(m, str) for m in errors):
         return [(prefix.rstrip(".") or "_schema", "; ".join(errors))]
     return [(prefix.rstrip("."), str(errors))]
+
+
+def _sendable(value: Any) -> Any:
+    """Errors name the client's own fields; a lone surrogate in a name ("\\ud800" in JSON) cannot go out as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_sendable(k): _sendable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sendable(v) for v in value]
+    return value
 
 
 def _location_of(field: str | None) -> str:
@@ -94,7 +131,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         code = error.code or 500
         data = getattr(error, "data", None) or {}
-        messages = data.get("messages") if isinstance(data, dict) else None
+        messages = _sendable(data.get("messages")) if isinstance(data, dict) else None
         if messages:
             # Schema errors from flask-smorest/webargs: name every field in the message.
             pairs = [(f, m) for location, errs in messages.items() for f, m in _flatten(errs)]

@@ -93,7 +93,7 @@ class Accept(MethodView):
 
 @blp.route("/<uuid:exchange_id>/confirm")
 class Confirm(MethodView):
-    @blp.arguments(ConfirmExchangeArgs)
+    @blp.arguments(ConfirmExchangeArgs, required=False)  # every field is optional: no body is {}
     @blp.response(200, CreatedSchema)
     def post(self, args: dict[str, Any], exchange_id: UUID) -> dict[str, Any]:
         """Confirm the help was received (the requester): the held credits go to the provider"""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,8 @@ from api.errors import problem
 from timebank.clock import utcnow
 
 HEADER = "Idempotency-Key"
+# Visible ASCII, spaces only inside: what survives HTTP header handling unchanged.
+KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEEP_FOR = timedelta(hours=24)
 WAIT_FOR_RUNNING_SECONDS = 10.0
@@ -94,8 +97,8 @@ def install(app: Flask, engine: Engine, secret: bytes) -> None:
         client_key = request.headers.get(HEADER)
         if request.method != "POST" or client_key is None or request.path.startswith(EXEMPT_PREFIXES):
             return None
-        if not 1 <= len(client_key) <= 200 or not client_key.isprintable():
-            return problem(422, "Idempotency-Key must be 1 to 200 printable characters", HEADER, location="headers")
+        if not re.fullmatch(KEY_PATTERN, client_key):
+            return problem(422, "Idempotency-Key must be 1 to 200 visible ASCII characters", HEADER, location="headers")
         scoped = hashlib.sha256(f"{_caller()}\n{client_key}".encode()).hexdigest()
         digest = hashlib.sha256(b"%s %s?%s\n" % (request.method.encode(), request.path.encode(), request.query_string) + request.get_data()).hexdigest()
         body_key = _body_key(secret, client_key)

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from api.idempotency import KEY_PATTERN
 from api.schemas import MinPositionArgs, Text, d
 from timebank.application.ledger import MAX_LINKED_TRANSFERS, MAX_PENDING_TIMEOUT_SECONDS, REQUESTABLE_KINDS
 from timebank.domain.exchange import MAX_EXCHANGE_MINUTES
@@ -24,9 +25,9 @@ class IdempotencyKeyHeader(Schema):
         unknown = EXCLUDE  # every other header passes untouched
 
     idempotency_key = fields.Str(
-        data_key="Idempotency-Key", validate=validate.Length(min=1, max=200),
+        data_key="Idempotency-Key", validate=validate.Regexp(KEY_PATTERN),
         metadata=d("Makes a retry harmless: the same key and body return the first result and move nothing; "
-                   "the same key with another body is refused with 409. Scoped to the caller."),
+                   "the same key with another body is refused with 422. Scoped to the caller. 1 to 200 visible ASCII characters."),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import phonenumbers
 from flask_smorest.pagination import PaginationMetadataSchema
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from stdnum.cn import ric
 
 from timebank.clock import local_date, utcnow
@@ -35,14 +35,42 @@ def d(text: str, **extra: Any) -> dict[str, Any]:
     return {"description": text, **extra}
 
 
+def _encodable(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("must be Unicode text (no lone surrogates)") from None
+
+
+def storable(length: validate.Length) -> list[Any]:
+    """Validators of free text: the length, and what the stores can keep - PostgreSQL's text holds
+    no NUL (one would stall the projector for good), UTF-8 no lone surrogate (`"\\ud800"` in JSON)."""
+    return [length, validate.Regexp(r"^[^\x00]*$", error="must not contain NUL characters"), _encodable]
+
+
 def Text(text: str, *, required: bool = True, max_len: int = 200, min_len: int = 1, **kw: Any) -> fields.Str:  # noqa: N802
-    return fields.Str(required=required, validate=validate.Length(min=min_len, max=max_len), metadata=d(text), **kw)
+    return fields.Str(required=required, validate=storable(validate.Length(min=min_len, max=max_len)), metadata=d(text), **kw)
+
+
+class ErrorSchema(Schema):
+    """Every error response (api/errors.py); some carry more details, e.g. reached_position on a 503."""
+
+    class Meta:
+        unknown = INCLUDE  # documented as open: domain errors add their details as extra keys
+
+    code = fields.Int(required=True, metadata=d("The HTTP status code."))
+    status = fields.Str(required=True, metadata=d("The HTTP status phrase."))
+    message = fields.Str(required=True, metadata=d("What went wrong, naming every field at fault."))
+    field = fields.Str(allow_none=True, metadata=d("The (first) field at fault, if any."))
+    errors = fields.Dict(
+        keys=fields.Str(), metadata=d("Messages by location (json, query, path, headers), then by field."),
+    )
 
 
 class MinPositionArgs(Schema):
     min_position = fields.Int(
         validate=validate.Range(min=0),
-        metadata=d("Wait (bounded) until the views have processed this event-log position, from a command's X-Event-Position header; 503 if they do not in time."),
+        metadata=d("Wait (bounded) until the views have processed this event-log position, from a command's X-Event-Position header; 503 if they do not in time, 422 if it is beyond the end of the log."),
     )
 
 
@@ -57,7 +85,7 @@ class RegisterVolunteerArgs(Schema):
     district = fields.Str(required=True, validate=validate.OneOf(BEIJING_DISTRICTS), metadata=d("Home district (区)."))
     street = Text("Home street or township (街道/乡镇).", required=False, max_len=64)
     community = Text("Home community or village (社区/村).", required=False, max_len=64)
-    skills = fields.List(fields.Str(validate=validate.Length(min=1, max=40)), load_default=list, validate=validate.Length(max=30), metadata=d("Skills, e.g. first_aid."))
+    skills = fields.List(fields.Str(validate=storable(validate.Length(min=1, max=40))), load_default=list, validate=validate.Length(max=30), metadata=d("Skills, e.g. first_aid."))
     service_categories = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list, metadata=d("Preferred service categories."))
     guardian_consent = fields.Bool(load_default=False, metadata=d("A guardian consented (required under 18)."))
     privacy_consent = fields.Bool(
@@ -168,7 +196,7 @@ class AddShiftArgs(Schema):
     ends_at = fields.AwareDateTime(required=True, metadata=d("End, after the start, at most 24 h later."))
     place = Text("Where.", max_len=200)
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=10000), metadata=d("Number of places."))
-    required_skills = fields.List(fields.Str(validate=validate.Length(min=1, max=40)), load_default=list, metadata=d("Skills a volunteer must have."))
+    required_skills = fields.List(fields.Str(validate=storable(validate.Length(min=1, max=40))), load_default=list, metadata=d("Skills a volunteer must have."))
 
     @validates_schema
     def _check_times(self, data: dict[str, Any], **_: Any) -> None:

@@ -14,6 +14,7 @@ from api.crypto import AesGcmVault, SqlKeyStore
 from api.oidc import OidcVerifier
 from projections.runner import Projector
 from timebank.application import TimeBank
+from timebank.domain.errors import InvalidInput
 from timebank.domain.volunteer import mask_phone
 from timebank.settings import Settings
 
@@ -38,6 +39,13 @@ class Services:
     def read(self, min_position: int | None = None) -> Iterator[Connection]:
         """A read-model connection; with `min_position`, only once the views have reached it."""
         if min_position:
+            # A position beyond the log's head came from no command: waiting cannot help, it is a bad value.
+            head = self.timebank.recorder.max_notification_id() or 0
+            if min_position > head:
+                raise InvalidInput(
+                    f"min_position {min_position} is beyond the event log (at {head}); pass a command's X-Event-Position",
+                    field="min_position", head_position=head,
+                )
             self.projector.wait_for(min_position, self.settings.read_wait_seconds)
         with self.engine.connect() as conn:
             yield conn

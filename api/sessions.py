@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.auth import actor
+from api.auth import actor, public
 from api.schemas import Text, d
 from api.services import services
 from timebank.application.security import MAX_PASSWORD_LENGTH
@@ -72,6 +72,7 @@ def _tokens(result: Any) -> dict[str, Any]:
 
 @blp.route("/login")
 class Login(MethodView):
+    @public
     @blp.arguments(LoginArgs)
     @blp.response(200, TokensSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +86,7 @@ class Login(MethodView):
 
 @blp.route("/code")
 class LoginCode(MethodView):
+    @public
     @blp.arguments(CodeArgs)
     @blp.response(202, CodeSentSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class LoginCode(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @public
     @blp.arguments(RefreshArgs)
     @blp.response(200, TokensSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:

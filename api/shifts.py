@@ -35,7 +35,7 @@ class ShiftById(MethodView):
 
 @blp.route("/<uuid:shift_id>/signups")
 class SignUps(MethodView):
-    @blp.arguments(SignUpArgs)
+    @blp.arguments(SignUpArgs, required=False)  # every field is optional: no body is {}
     @blp.response(201, CreatedSchema)
     def post(self, args: dict[str, Any], shift_id: UUID) -> dict[str, Any]:
         """Sign up for a shift (报名): capacity, no double sign-up, no overlapping shifts"""

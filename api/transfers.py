@@ -73,7 +73,7 @@ class TransferById(MethodView):
 
 @blp.route("/<uuid:transfer_id>/post")
 class PostTransfer(MethodView):
-    @blp.arguments(PostTransferArgs)
+    @blp.arguments(PostTransferArgs, required=False)  # every field is optional: no body is {}
     @blp.response(200, TransferSchema)
     def post(self, args: dict[str, Any], transfer_id: UUID) -> dict[str, Any]:
         """Post a pending transfer, fully or in part (whoever made it, or an admin)"""
@@ -82,7 +82,7 @@ class PostTransfer(MethodView):
 
 @blp.route("/<uuid:transfer_id>/void")
 class VoidTransfer(MethodView):
-    @blp.arguments(VoidTransferArgs)
+    @blp.arguments(VoidTransferArgs, required=False)  # every field is optional: no body is {}
     @blp.response(200, TransferSchema)
     def post(self, args: dict[str, Any], transfer_id: UUID) -> dict[str, Any]:
         """Void a pending transfer: the held credits are free again (whoever made it, the payee, or an admin)"""

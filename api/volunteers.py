@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import actor, require_self_or_reader
+from api.auth import actor, public, require_self_or_reader
 from api.schemas import MinPositionArgs, RegisterVolunteerArgs, RegistrationSchema, VolunteerSchema
 from api.services import services
 from projections import queries
@@ -20,6 +20,7 @@ blp = Blueprint("volunteers", __name__, url_prefix="/api/volunteers", descriptio
 
 @blp.route("")
 class Volunteers(MethodView):
+    @public  # registering is how a volunteer gets a token
     @blp.arguments(RegisterVolunteerArgs)
     @blp.response(201, RegistrationSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from projections.service_records import service_records
 
 def _page(conn: Connection, query: Select[Any], order_by: Any, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     total = conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    if offset >= total:
+        return [], total  # past the last page; and a huge page number would overflow the database's integers
     rows = conn.execute(query.order_by(*order_by).limit(limit).offset(offset)).mappings().all()
     return [dict(r) for r in rows], total
 

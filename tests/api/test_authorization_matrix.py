@@ -81,7 +81,7 @@ POLICY: dict[Row, frozenset[str]] = {
     # Public: no token needed.
     ("/", "GET", "service index"): ANYONE,
     ("/api/health", "GET", "liveness"): ANYONE,
-    ("/api/rules", "GET", "the rule sets"): ANYONE,
+    ("/api/rules", "GET", "the rule sets"): MEMBERS,  # members read them; a token like everything but registration and logins
     ("/openapi.json", "GET", "OpenAPI document"): ANYONE,
     ("/docs", "GET", "Swagger UI"): ANYONE,
     ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): ANYONE,

@@ -3,12 +3,13 @@ and "errors" keyed by location, as flask-smorest reports schema errors."""
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import ApiClient, Walk, expect, register
+from tests.api.conftest import ApiClient, Walk, expect, register, registration
 
 
 def assert_problem(response: TestResponse, code: int) -> dict[str, object]:
@@ -64,3 +65,37 @@ def test_domain_errors_share_the_shape(walk: Walk, path: str, code: int) -> None
     token = walk.volunteer().token if code == 403 else walk.organizer.token
     problem = assert_problem(walk.api.post(f"/api/service-records/{record_id}/{path}", {"reason": "x"}, token), code)
     assert set(problem) <= {"code", "status", "message", "field", "errors"}
+
+
+def test_without_a_token_an_operation_answers_401_before_reading_its_arguments(api: ApiClient) -> None:
+    response = api.client.post("/api/organizations", json={"name": "", "unknown": 1})
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_problem(api.client.get("/api/accounts/system", query_string={"min_position": 10**9}), 401)
+
+
+def test_public_operations_still_refuse_a_bad_token(api: ApiClient) -> None:
+    expect(api.client.get("/api/health"), 200)
+    assert_problem(api.client.get("/api/health", headers={"Authorization": "Bearer nonsense"}), 401)
+
+
+def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(api: ApiClient) -> None:
+    person = register(api)
+    response = api.get(f"/api/volunteers/{person.id}/service-records", person.token, stauts="confirmed")
+    problem = assert_problem(response, 422)
+    assert problem["field"] == "stauts"
+    assert problem["errors"] == {"query": {"stauts": ["Unknown field."]}}
+
+
+@pytest.mark.parametrize("name", ["张\x00晓明", "张\ud800晓明"])
+def test_text_the_stores_cannot_keep_is_refused(api: ApiClient, name: str) -> None:
+    """A NUL cannot go into PostgreSQL's text (the projector would stall on it), a lone surrogate not into UTF-8."""
+    body = json.dumps(registration(name=name))  # ASCII escapes: "\\ud800" is how a client sends one
+    problem = assert_problem(api.client.post("/api/volunteers", data=body, content_type="application/json"), 422)
+    assert problem["field"] == "name"
+
+
+def test_an_unknown_field_named_with_a_lone_surrogate_is_422_not_500(api: ApiClient) -> None:
+    response = api.client.post("/api/volunteers", data='{"\\ud800": 1}', content_type="application/json")
+    problem = assert_problem(response, 422)
+    assert "?" in problem["errors"]["json"]  # type: ignore[index,operator]

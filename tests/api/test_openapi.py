@@ -111,6 +111,48 @@ def test_commands_document_their_error_responses(spec: dict[str, Any]) -> None:
     assert "422" in register["responses"]
 
 
+def test_every_operation_documents_its_errors_in_the_one_error_shape(spec: dict[str, Any]) -> None:
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "status", "message", "field", "errors"}
+    assert set(error["required"]) == {"code", "status", "message"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method not in METHODS:
+                continue
+            responses = op["responses"]
+            expected = {"401", "403", "404", "422", "503"} | ({"409"} if method != "get" else set())
+            expected |= {"400", "413"} if "requestBody" in op else set()
+            assert expected <= set(responses), (path, method)
+            assert "default" not in responses, (path, method)  # each status is named
+            for status in expected:
+                name = responses[status]["$ref"].rsplit("/", 1)[-1]
+                content = spec["components"]["responses"][name]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+def test_a_request_body_is_required_exactly_when_it_has_a_required_field(spec: dict[str, Any]) -> None:
+    bodies = [(path, method, op["requestBody"]) for path, ops in spec["paths"].items() for method, op in ops.items()
+              if method in METHODS and "requestBody" in op]
+    assert len(bodies) >= 20
+    for path, method, body in bodies:
+        name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert body["required"] == bool(spec["components"]["schemas"][name].get("required")), (path, method)
+
+
+def test_only_health_registration_and_logging_in_are_public(spec: dict[str, Any]) -> None:
+    public = {(path, method) for path, ops in spec["paths"].items() for method, op in ops.items() if method in METHODS and op.get("security") == []}
+    logging_in = {("/api/auth/login", "post"), ("/api/auth/code", "post"), ("/api/auth/refresh", "post")}
+    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in}
+    assert spec["security"] == [{"bearer": []}]
+
+
+def test_every_read_takes_min_position(spec: dict[str, Any]) -> None:
+    """A client can pass its last X-Event-Position to any read; unknown query parameters are refused."""
+    for path, ops in spec["paths"].items():
+        if "get" in ops:
+            assert "min_position" in {p["name"] for p in ops["get"].get("parameters", []) if p.get("in") == "query"}, path
+
+
 def test_the_interactive_docs_are_served(client: FlaskClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200

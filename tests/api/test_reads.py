@@ -1,5 +1,5 @@
 """Reading your own writes: commands answer with X-Event-Position, reads wait for `?min_position=`
-(bounded, then 503 with Retry-After), and lists are paginated."""
+(bounded, then 503 with Retry-After; a position beyond the log is 422), and lists are paginated."""
 
 from __future__ import annotations
 
@@ -99,19 +99,41 @@ def test_each_read_waits_for_its_own_command(walk: Walk) -> None:
 @pytest.mark.settings(read_wait_seconds=0.2)
 def test_a_position_the_views_have_not_reached_is_503_with_retry_after(api: ApiClient, services: Services) -> None:
     person = register(api)
-    beyond = event_count(services) + 1_000_000
+    expect(api.get(f"/api/volunteers/{person.id}", person.token), 200)  # the views have caught up
+    services.projector.stop()  # ... and now fall behind the log
+    try:
+        reached = event_count(services)
+        register(api)
+        lagging = api.position
+        assert lagging > reached
 
-    started = time.monotonic()
-    response = api.get(f"/api/volunteers/{person.id}", person.token, min_position=beyond)
-    waited = time.monotonic() - started
+        started = time.monotonic()
+        response = api.get(f"/api/volunteers/{person.id}", person.token, min_position=lagging)
+        waited = time.monotonic() - started
+    finally:
+        services.projector.start(0.01)
 
     problem = expect(response, 503)
     assert response.headers["Retry-After"] == "1"
     assert problem["field"] == "min_position"
-    assert problem["reached_position"] == event_count(services)
-    assert str(beyond) in problem["message"]
+    assert problem["reached_position"] == reached
+    assert str(lagging) in problem["message"]
     assert 0.2 <= waited < 3  # waits as configured, then gives up
     assert expect(api.get(f"/api/volunteers/{person.id}", person.token), 200)["id"] == person.id
+
+
+def test_a_position_beyond_the_log_is_invalid_without_waiting(api: ApiClient, services: Services) -> None:
+    """No command answered with it, so no wait can reach it: 422 at once, not 503 after the wait."""
+    person = register(api)
+    beyond = event_count(services) + 1_000_000
+
+    started = time.monotonic()
+    problem = expect(api.get(f"/api/volunteers/{person.id}", person.token, min_position=beyond), 422)
+
+    assert time.monotonic() - started < 1  # read_wait_seconds is 5
+    assert problem["field"] == "min_position"
+    assert problem["head_position"] == event_count(services)
+    assert list(problem["errors"]) == ["query"]
 
 
 def test_a_negative_min_position_is_invalid(api: ApiClient) -> None:
@@ -153,6 +175,14 @@ def test_the_page_size_is_capped_at_100(walk: Walk) -> None:
     assert problem["field"] == "page_size"
     assert problem["errors"]["query"]["page_size"]
     assert expect(walk.api.get(path, walk.organizer.token, page_size=0), 422)["field"] == "page_size"
+
+
+def test_a_page_past_the_last_is_empty_however_far(walk: Walk) -> None:
+    path = f"/api/projects/{walk.project_id}/shifts"
+    for page in (3, 10**30):  # a huge page would overflow the database's integers as an OFFSET
+        response = walk.api.get(path, walk.organizer.token, page=page)
+        assert expect(response, 200) == []
+        assert json.loads(response.headers["X-Pagination"])["total"] == 1
 
 
 def test_the_statement_is_newest_first_and_paginated(walk: Walk) -> None:
