@@ -250,6 +250,7 @@ class RuleSetSchema(Schema):
     min_registration_age = fields.Int(metadata=d("Registration is open from this age."))
     guardian_consent_below_age = fields.Int(metadata=d("Below this age a guardian must consent."))
     max_service_minutes_per_day = fields.Int(metadata=d("Most service minutes one person can record a day."))
+    max_self_declared_minutes_per_day = fields.Int(metadata=d("Most minutes one volunteer can self-declare for one date, all records together."))
     account_floor = fields.Int(metadata=d("Accounts may not go below this (unless they have a floor of their own)."))
     storage_cap_minutes = fields.Int(allow_none=True, metadata=d("Most credit-minutes a volunteer may hold; the excess goes to the district pool."))
     gift_relations = fields.List(fields.Str(), metadata=d("Relations a gift may go to."))

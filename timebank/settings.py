@@ -20,6 +20,7 @@ class Settings:
     read_wait_seconds: float = 5.0  # how long `?min_position=` waits before 503
     poll_interval_seconds: float = 0.05  # projector polling on SQLite
     extra_env: dict[str, str] = field(default_factory=dict)
+    event_cipher_key: str = ""  # base64 AES key: every event body encrypted at rest (set at creation only)
     master_keys: str = ""  # "id:base64key,..." wrapping personal-data keys; first is current
     rate_limit: str = "600/minute"  # per access token (per IP without one)
     login_rate_limit: str = "20/minute"  # per IP, on the login, code and refresh routes
@@ -42,6 +43,7 @@ class Settings:
             "read_wait_seconds": float(env.get("TIMEBANK_READ_WAIT_SECONDS", "5")),
             "poll_interval_seconds": float(env.get("TIMEBANK_POLL_INTERVAL_SECONDS", "0.05")),
             "master_keys": env.get("TIMEBANK_MASTER_KEYS", ""),
+            "event_cipher_key": env.get("TIMEBANK_EVENT_CIPHER_KEY", ""),
             "rate_limit": env.get("TIMEBANK_RATE_LIMIT", "600/minute"),
             "login_rate_limit": env.get("TIMEBANK_LOGIN_RATE_LIMIT", "20/minute"),
             "rate_limit_storage": env.get("TIMEBANK_RATE_LIMIT_STORAGE", "memory://"),
@@ -84,12 +86,17 @@ class Settings:
 
     def event_store_env(self) -> dict[str, str]:
         """Environment for the eventsourcing library's persistence modules."""
+        cipher = (
+            {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.event_cipher_key}
+            if self.event_cipher_key else {}
+        )
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "10",
+                **cipher,
                 **self.extra_env,
             }
         url = urlparse(self.database_url)
@@ -105,6 +112,7 @@ class Settings:
         }
         if self.database_schema:
             env["POSTGRES_SCHEMA"] = self.database_schema
+        env.update(cipher)
         env.update(self.extra_env)
         return env
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from timebank.application.base import MAX_BATCH_ENTRIES, BatchEntry, retrying
@@ -25,7 +27,7 @@ from timebank.domain.ledger import (
 )
 from timebank.domain.project import Project
 from timebank.domain.rules import RuleSet, add_working_days
-from timebank.domain.service_record import CONFIRMED, PENDING, ServiceRecord, check_minutes
+from timebank.domain.service_record import CONFIRMED, PENDING, DailyDeclarations, ServiceRecord, check_minutes
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import (
     Volunteer,
@@ -127,8 +129,23 @@ class Records(Exchanges):
             service_minutes=service_minutes, content=content, place=place, source="self_declared",
             status=PENDING, flags=[], actor=actor.ref, now=now,
         )
-        self.save(record, *credit)
+        day = self._get_or_new(
+            DailyDeclarations, DailyDeclarations.create_id(volunteer_id, service_date),
+            lambda: DailyDeclarations(volunteer_id=volunteer_id, service_date=service_date, actor=actor.ref, at=now),
+        )
+        day.declare(record.id, service_minutes, rules.max_self_declared_minutes_per_day, actor.ref, now)
+        self.save(record, *credit, day)
         return record.id
+
+    def _release_declared(self, record: ServiceRecord, actor: str, at: datetime) -> list[Aggregate]:
+        """A self-declared record that no longer counts gives its minutes back to its day."""
+        if record.source != "self_declared":
+            return []
+        try:
+            day: Any = self.repository.get(DailyDeclarations.create_id(record.volunteer_id, record.service_date))
+        except AggregateNotFoundError:
+            return []  # declared before daily totals were kept
+        return [day] if day.release(record.id, actor, at) else []
 
     @retrying
     def record_service_batch(self, actor: Actor, project_id: UUID, entries: list[BatchEntry]) -> list[UUID]:
@@ -215,7 +232,7 @@ class Records(Exchanges):
         record._require_status(PENDING)
         credit = self._settle_pending_credit(record, post=False, reason="rejected", actor=actor.ref, at=now)
         record.reject(reason, actor.volunteer_id, actor.ref, now)  # nothing is saved if this refuses
-        self.save(record, *credit)
+        self.save(record, *credit, *self._release_declared(record, actor.ref, now))
 
     @retrying
     def correct_record(self, actor: Actor, record_id: UUID, service_minutes: int, reason: str) -> str:
@@ -286,7 +303,7 @@ class Records(Exchanges):
             )
             to_save += [transfer, account]
         record.revoke(reason, transfer_id, actor.volunteer_id, actor.ref, now)
-        self.save(*to_save)
+        self.save(*to_save, *self._release_declared(record, actor.ref, now))
 
     # Clock-driven commands (idempotent) ----------------------------------------
     @retrying
@@ -297,6 +314,6 @@ class Records(Exchanges):
             return False
         credit = self._settle_pending_credit(record, post=False, reason="expired", actor=actor.ref, at=now)
         record.expire(local_date(now), actor.ref, now)
-        self.save(record, *credit)
+        self.save(record, *credit, *self._release_declared(record, actor.ref, now))
         return True
 

@@ -28,6 +28,9 @@ class RuleSet:
     min_registration_age: int = 14
     guardian_consent_below_age: int = 18
     max_service_minutes_per_day: int = 16 * 60
+    # Self-declared minutes of one volunteer for one date, all records together (DOMAIN.md: more
+    # than 16 h a day is an impossible total).
+    max_self_declared_minutes_per_day: int = 16 * 60
     # The credit ledger (时间银行).
     # Credit-minutes per service hour by project category, where it differs from the default.
     category_credit_minutes_per_service_hour: Mapping[str, int] = field(default_factory=dict)

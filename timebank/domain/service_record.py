@@ -216,3 +216,43 @@ class ServiceRecord(Aggregate):
         if transfer_id is not None:
             self.transfer_ids.append(transfer_id)
         self.credited_minutes = 0
+
+
+class DailyDeclarations(Aggregate):
+    """The minutes one volunteer has self-declared for one service date, across records: a day
+    has only so many hours (the rules' `max_self_declared_minutes_per_day`). A rejected, expired or
+    revoked record gives its minutes back."""
+
+    @staticmethod
+    def create_id(volunteer_id: UUID, service_date: date) -> UUID:
+        return natural_id("daily-declarations", str(volunteer_id), service_date.isoformat())
+
+    @event("Started")
+    def __init__(self, volunteer_id: UUID, service_date: date, actor: str, at: datetime) -> None:
+        self.minutes_by_record: dict[str, int] = {}
+
+    @property
+    def total(self) -> int:
+        return sum(self.minutes_by_record.values())
+
+    def declare(self, record_id: UUID, minutes: int, limit: int, actor: str, at: datetime) -> None:
+        if self.total + minutes > limit:
+            raise RuleViolation(
+                f"{self.total} minutes are already declared for this day; at most {limit} can be declared a day",
+                field="service_minutes", already_declared=self.total, limit=limit,
+            )
+        self._declared(record_id=record_id, minutes=minutes, actor=actor, at=at)
+
+    @event("Declared")
+    def _declared(self, record_id: UUID, minutes: int, actor: str, at: datetime) -> None:
+        self.minutes_by_record = {**self.minutes_by_record, str(record_id): minutes}
+
+    def release(self, record_id: UUID, actor: str, at: datetime) -> bool:
+        if str(record_id) not in self.minutes_by_record:
+            return False
+        self._released(record_id=record_id, actor=actor, at=at)
+        return True
+
+    @event("Released")
+    def _released(self, record_id: UUID, actor: str, at: datetime) -> None:
+        self.minutes_by_record = {k: v for k, v in self.minutes_by_record.items() if k != str(record_id)}
