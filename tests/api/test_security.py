@@ -217,12 +217,14 @@ def test_concurrent_duplicates_run_once(api: ApiClient, walk: Walk, services: Se
     body = {"project_id": walk.project_id, "service_date": "2026-11-17", "service_minutes": 60, "content": "陪老人聊天"}
     client = api.client.application.test_client()
     results: list[Any] = []
+    positions: list[int] = []
     barrier = threading.Barrier(6)
 
     def send() -> None:
         barrier.wait()
         response = keyed(client, "/api/service-records", body, "burst-1", person.token)
         results.append((response.status_code, response.get_json()))
+        positions.append(int(response.headers.get("X-Event-Position", 0)))
 
     threads = [threading.Thread(target=send) for _ in range(6)]
     for t in threads:
@@ -231,7 +233,8 @@ def test_concurrent_duplicates_run_once(api: ApiClient, walk: Walk, services: Se
         t.join(30)
     assert [status for status, _ in results] == [201] * 6
     assert len({json["id"] for _, json in results}) == 1
-    records = expect(api.get(f"/api/volunteers/{person.id}/service-records", person.token), 200)
+    # These requests went through another client: wait for their position, not the api client's.
+    records = expect(api.get(f"/api/volunteers/{person.id}/service-records", person.token, min_position=max(positions)), 200)
     assert len(records) == 1
 
 
