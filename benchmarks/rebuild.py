@@ -74,13 +74,12 @@ def one_per_transaction(services: Services, url: str, schema: str | None, limit_
     return done, elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batches", type=int, default=20, help="bulk entries of 500 records each")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
     parser.add_argument("--per-event-sample", type=int, default=3000, help="events for the one-per-transaction run")
-    args = parser.parse_args()
 
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
     with throwaway_store(args.database_url) as settings:
         services = build_services(settings, clock=lambda: NOW)
         try:
@@ -104,7 +103,14 @@ def main() -> None:
     }
     figures["rebuild_vs_read"] = round(figures["rebuild_per_s"] / figures["read_decode_fold_per_s"], 3)
     figures["rebuild_vs_one_per_transaction"] = round(figures["rebuild_per_s"] / figures["one_event_per_transaction_per_s"], 1)
-    report(figures)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
+    report(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import date, datetime, timezone
+from typing import Any
 from uuid import UUID
 
 from api.app import build_services
@@ -62,13 +63,12 @@ def rates(app: TimeBank, short: tuple[Actor, Actor], long: tuple[Actor, Actor], 
     return done / spent["short"], done / spent["long"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history", type=int, default=10_000, help="prior events on each long-history account")
     parser.add_argument("--transfers", type=int, default=1_000, help="measured transfers per pair")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
-    args = parser.parse_args()
 
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
     with throwaway_store(args.database_url) as settings:
         services = build_services(settings, clock=lambda: NOW)
         uncached = TimeBank(env={**settings.event_store_env(), "AGGREGATE_CACHE_MAXSIZE": ""}, clock=lambda: NOW,
@@ -99,7 +99,14 @@ def main() -> None:
         "uncached_long_transfers_per_s": round(long_uncached),
         "uncached_long_vs_short": round(long_uncached / short_uncached, 3),
     }
-    report(figures)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
+    report(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

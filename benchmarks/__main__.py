@@ -1,0 +1,80 @@
+"""The benchmark suite in one command: each benchmark, its baseline measured in the same run, the ratio.
+
+    python -m benchmarks                      # every benchmark on SQLite files
+    python -m benchmarks transfers --quick    # one benchmark, smaller sizes
+    python -m benchmarks --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Prints each benchmark's figures, then a table of the targets (figure, ratio, target, met), then one
+JSON line with everything. Figures are ratios against a baseline measured in the same run, on the
+same machine and store, because absolute rates on these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from benchmarks import rebuild, transfers
+from benchmarks.common import report
+
+BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers}
+# Smaller sizes for a quick look; the recorded figures use the defaults.
+QUICK: dict[str, dict[str, int]] = {
+    "rebuild": {"batches": 4, "per_event_sample": 1000},
+    "transfers": {"history": 2000, "transfers": 300},
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    benchmark: str
+    figure: str  # a ratio the benchmark reports
+    baseline: str
+    at_least: float
+
+    def row(self, figures: dict[str, Any]) -> dict[str, Any]:
+        value = figures.get(self.figure)
+        met = value is not None and value >= self.at_least
+        return {"benchmark": self.benchmark, "figure": self.figure, "baseline": self.baseline,
+                "ratio": value, "target": f">= {self.at_least}", "met": met}
+
+
+TARGETS = (
+    Target("rebuild", "rebuild_vs_read", "read, decode and fold into a dict", 0.5),
+    Target("rebuild", "rebuild_vs_one_per_transaction", "the library's one-transaction-per-event runner", 20),
+    Target("transfers", "long_vs_short", "transfers on accounts with a short history", 0.9),
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (all when none)")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
+    for module in BENCHMARKS.values():
+        module.add_arguments(parser)
+    args = parser.parse_args()
+    names = args.names or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        run_args = argparse.Namespace(**{**vars(args), **(QUICK[name] if args.quick else {})})
+        print(f"== {name}")
+        results[name] = BENCHMARKS[name].run(run_args)
+        report(results[name])
+    rows = [t.row(results[t.benchmark]) for t in TARGETS if t.benchmark in results]
+    print("== targets")
+    print(f"{'benchmark':<11}{'figure':<34}{'ratio':>8}  {'target':<8} met  baseline")
+    for r in rows:
+        print(f"{r['benchmark']:<11}{r['figure']:<34}{r['ratio']!s:>8}  {r['target']:<8} {'yes' if r['met'] else 'NO ':<4} {r['baseline']}")
+    print(json.dumps({"store": "postgresql" if args.database_url else "sqlite", "quick": args.quick,
+                      "benchmarks": results, "targets": rows}))
+
+
+if __name__ == "__main__":
+    main()
