@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,3 +41,13 @@ def report(figures: dict[str, Any]) -> None:
     for key, value in figures.items():
         print(f"{key:<36}{value!s:>14}")
     print(json.dumps(figures))
+
+
+def standalone(
+    doc: str | None, add_arguments: Callable[[argparse.ArgumentParser], None], run: Callable[[argparse.Namespace], dict[str, Any]],
+) -> None:
+    """Run one benchmark on its own (`python -m benchmarks.NAME`); the suite is `python -m benchmarks`."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    add_arguments(parser)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
+    report(run(parser.parse_args()))

@@ -17,7 +17,7 @@ from typing import Any
 
 from api.app import build_services
 from api.services import Services
-from benchmarks.common import report, throwaway_store
+from benchmarks.common import standalone, throwaway_store
 from projections.db import make_engine, metadata
 from projections.runner import Projector
 from timebank.application import BatchEntry
@@ -106,12 +106,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
-    report(run(parser.parse_args()))
-
-
 if __name__ == "__main__":
-    main()
+    standalone(__doc__, add_arguments, run)

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from api.app import build_services
-from benchmarks.common import report, throwaway_store
+from benchmarks.common import standalone, throwaway_store
 from timebank.application import TimeBank, TransferRequest
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
@@ -102,12 +102,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
-    report(run(parser.parse_args()))
-
-
 if __name__ == "__main__":
-    main()
+    standalone(__doc__, add_arguments, run)
