@@ -220,27 +220,19 @@ class AesGcmVault:
         return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, subject_id: UUID, sealed: Any) -> dict[str, Any] | None:
-        """The subject's data, or None once their key is destroyed (erased)."""
-        return self.open_many([(subject_id, sealed)]).get(subject_id)
-
-    def open_many(self, items: Iterable[tuple[UUID, Any]]) -> dict[UUID, dict[str, Any] | None]:
-        """Open many subjects' data with one key-store query."""
-        pairs = list(items)
-        keys = self.store.get_many(s for s, sealed in pairs if isinstance(sealed, str) and sealed)
-        opened: dict[UUID, dict[str, Any] | None] = {}
-        for subject_id, sealed in pairs:
-            key = keys.get(subject_id)
-            if key is None or not isinstance(sealed, str) or not sealed.startswith(SEALED_PREFIX):
-                opened[subject_id] = None
-                continue
-            raw = base64.urlsafe_b64decode(sealed[len(SEALED_PREFIX):])
-            try:
-                plain = AESGCM(self._unwrap(key)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(subject_id, b"data"))
-            except InvalidTag:
-                opened[subject_id] = None  # sealed for another subject, or altered: never shown
-                continue
-            opened[subject_id] = json.loads(plain)
-        return opened
+        """The subject's data, or None once their key is destroyed (erased) or if it was altered."""
+        if not isinstance(sealed, str) or not sealed.startswith(SEALED_PREFIX):
+            return None
+        key = self.store.get_many([subject_id]).get(subject_id)
+        if key is None:
+            return None
+        raw = base64.urlsafe_b64decode(sealed[len(SEALED_PREFIX):])
+        try:
+            plain = AESGCM(self._unwrap(key)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(subject_id, b"data"))
+        except InvalidTag:
+            return None  # sealed for another subject, or altered: never shown
+        result: dict[str, Any] = json.loads(plain)
+        return result
 
     def erase(self, subject_id: UUID) -> bool:
         """Destroy the subject's data key: everything sealed under it becomes unreadable."""

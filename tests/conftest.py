@@ -7,12 +7,14 @@ Per-test settings overrides: `@pytest.mark.settings(read_wait_seconds=0.2)`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -32,6 +34,21 @@ postgres_only = pytest.mark.skipif(
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**overrides): override fields of the test's Settings")
+
+
+def race_in_processes(target: Callable[..., None], args: tuple[Any, ...], count: int) -> list[Any]:
+    """Start `count` spawned processes that call target(*args, start, results) and wait on `start`,
+    release them together, and return what each put on `results`."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [context.Process(target=target, args=(*args, start, results)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    start.set()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+    return outcomes
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from typing import Any
 
@@ -11,7 +10,7 @@ import psycopg
 from api.app import build_services
 from api.services import Services
 from tests.api.conftest import ApiClient, register
-from tests.conftest import DATABASE_URL_VAR, postgres_only
+from tests.conftest import DATABASE_URL_VAR, postgres_only, race_in_processes
 from timebank.settings import Settings
 
 
@@ -48,13 +47,4 @@ def _start_and_stop(settings: Settings, start: Any, results: Any) -> None:
 
 def test_workers_starting_together_on_an_empty_store_all_come_up(settings: Settings) -> None:
     """Several gunicorn workers create the tables at the same moment; each must start."""
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    workers = [context.Process(target=_start_and_stop, args=(settings, start, results)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(60)
-    assert outcomes == ["ok"] * len(workers)
+    assert race_in_processes(_start_and_stop, (settings,), 4) == ["ok"] * 4

@@ -4,7 +4,6 @@ each; processes build their own from the same settings, as gunicorn workers do."
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -14,6 +13,7 @@ from uuid import UUID, uuid4
 from api.app import build_services
 from api.services import Services
 from tests.builders import FixedClock
+from tests.conftest import race_in_processes
 from timebank.application import TimeBank, TransferRequest
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import ConcurrencyConflict, RuleViolation
@@ -139,14 +139,6 @@ def test_separate_processes_spend_the_same_credits_once(services: Services, sett
     app = services.timebank
     payer, payee = member(app, 1), member(app, 2)
     fund(app, payer, 60)
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    processes = [context.Process(target=_spend_in_a_process, args=(settings, payer.id, payee.id, start, results)) for _ in range(3)]
-    for p in processes:
-        p.start()
-    start.set()
-    outcomes = [results.get(timeout=120) for _ in processes]
-    for p in processes:
-        p.join(60)
+    outcomes = race_in_processes(_spend_in_a_process, (settings, payer.id, payee.id), 3)
     assert outcomes.count("moved") == 1, outcomes
     assert (balance(app, payer), balance(app, payee)) == (0, 60)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -17,8 +17,6 @@ class Vault(Protocol):
     def seal(self, subject_id: UUID, data: Mapping[str, Any]) -> str: ...
 
     def open(self, subject_id: UUID, sealed: Any) -> dict[str, Any] | None: ...
-
-    def open_many(self, items: Iterable[tuple[UUID, Any]]) -> dict[UUID, dict[str, Any] | None]: ...
 
     def erase(self, subject_id: UUID) -> bool: ...
 
