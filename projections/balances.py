@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Uuid, bindparam, insert, select, update
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Uuid
 
 from projections.base import Projection, event_of, handles
+from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID, REDEMPTION_ACCOUNT_ID
 from timebank.domain.ledger import CORRECTION, REVOCATION, SERVICE_CREDIT, TimeAccount, Transfer
@@ -77,59 +78,47 @@ entries = Table(
 
 DERIVED_ACCOUNTS = {ISSUANCE_ACCOUNT_ID: "issuance", REDEMPTION_ACCOUNT_ID: "redemption"}
 
-# Statements built once and executed with parameters: building a statement per event (and its
-# cache key) cost more than executing it.
-_EXISTS = select(accounts.c.id).where(accounts.c.id == bindparam("aid"))
-_SET_OWNER = update(accounts).where(accounts.c.id == bindparam("aid")).values(
-    owner_id=bindparam("o"), kind=bindparam("k"), floor=bindparam("f"), district=bindparam("d")
-)
-_INSERT_ACCOUNT = insert(accounts)
-_INSERT_ENTRY = insert(entries)
-
-
-@functools.cache
-def _bump_statement(columns: tuple[str, ...]) -> Any:
-    c = accounts.c
-    values: dict[str, Any] = {name: c[name] + bindparam(f"d_{name}", type_=Integer) for name in columns}
-    values["updated_at"] = bindparam("at", type_=UTCDateTime)
-    return (
-        update(accounts).where(c.id == bindparam("aid")).values(values)
-        .returning(c.posted_credits, c.posted_debits, c.pending_credits, c.pending_debits)
-    )
-
-
-def _bump(conn: Connection, account_id: Any, deltas: dict[str, int], at: Any) -> Any:
-    """Add the deltas to an account's counters; returns its counters afterwards."""
-    params = {"aid": account_id, "at": at, **{f"d_{name}": value for name, value in deltas.items()}}
-    return conn.execute(_bump_statement(tuple(sorted(deltas))), params).one()
-
-
-class _Row:
-    """Attribute access to a dict, so a new transfer and a loaded row read alike."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
+_OPENED: Any = event_of(TimeAccount, "Opened")
+_CREATED: Any = event_of(Transfer, "Created")
+_POSTED: Any = event_of(Transfer, "Posted")
+_VOIDED: Any = event_of(Transfer, "Voided")
 
 
 class Balances(Projection):
     name = "balances"
     tables = (accounts, transfers, entries)
 
-    @handles(event_of(TimeAccount, "Opened"))
-    def _opened(self, conn: Connection, e: Any) -> None:
+    def prefetch(self, batch: Batch, events: Sequence[Any]) -> None:
+        resolved = [e.originator_id for e in events if type(e) in (_POSTED, _VOIDED)]
+        batch.prefetch(transfers, resolved)
+        touched = [e.originator_id for e in events if type(e) is _OPENED]
+        for e in events:
+            if type(e) is _CREATED:
+                touched += (e.debit_account_id, e.credit_account_id)
+        for transfer_id in resolved:
+            t = batch.get(transfers, transfer_id)
+            if t is not None:
+                touched += (t["debit_account_id"], t["credit_account_id"])
+        batch.prefetch(accounts, touched)
+
+    @handles(_OPENED)
+    def _opened(self, batch: Batch, e: Any) -> None:
         district = getattr(e, "district", None)
-        self._ensure(conn, e.originator_id, owner_id=e.owner_id, kind=e.kind, floor=e.floor, district=district, at=e.at)
+        self._ensure(batch, e.originator_id, owner_id=e.owner_id, kind=e.kind, floor=e.floor, district=district, at=e.at)
 
     def _ensure(
-        self, conn: Connection, account_id: Any, *, owner_id: Any = None, kind: str | None = None, floor: int | None = None,
+        self, batch: Batch, account_id: Any, *, owner_id: Any = None, kind: str | None = None, floor: int | None = None,
         district: str | None = None, at: Any,
-    ) -> None:
-        if conn.execute(_EXISTS, {"aid": account_id}).first():
+    ) -> dict[str, Any]:
+        """The account's row; an account first seen in a transfer (a pool, issuance) is opened here."""
+        row = batch.get(accounts, account_id)
+        if row is not None:
             if owner_id is not None:
-                conn.execute(_SET_OWNER, {"aid": account_id, "o": owner_id, "k": kind, "f": floor, "d": district})
-            return
-        conn.execute(
-            _INSERT_ACCOUNT,
+                row = batch.update(accounts, account_id, owner_id=owner_id, kind=kind, floor=floor, district=district)
+            assert row is not None
+            return row
+        return batch.insert(
+            accounts,
             {
                 "id": account_id, "owner_id": owner_id, "kind": kind or DERIVED_ACCOUNTS.get(account_id, "unknown"),
                 "district": district, "floor": floor, "posted_credits": 0, "posted_debits": 0, "pending_credits": 0, "pending_debits": 0,
@@ -137,63 +126,66 @@ class Balances(Projection):
             },
         )
 
+    def _bump(self, batch: Batch, account_id: Any, deltas: dict[str, int], at: Any) -> dict[str, Any]:
+        """Add the deltas to an account's counters; returns the account's row afterwards."""
+        row = self._ensure(batch, account_id, at=at)
+        changed = batch.update(accounts, account_id, updated_at=at, **{name: row[name] + value for name, value in deltas.items()})
+        assert changed is not None
+        return changed
+
     def _move(
-        self, conn: Connection, account_id: Any, side: str, phase: str, amount: int, t: Any, at: Any, counterparty_id: Any
+        self, batch: Batch, account_id: Any, side: str, phase: str, amount: int, t: dict[str, Any], at: Any, counterparty_id: Any
     ) -> None:
         """Apply one side of a movement to an account and append its statement line."""
-        self._ensure(conn, account_id, at=at)
         sign = 1 if side == "credit" else -1
         deltas: dict[str, int] = {}
         if phase == "pending":
             deltas[f"pending_{side}s"] = amount
         elif phase in ("posted", "resolve"):
             deltas[f"posted_{side}s"] = amount
-            if t.kind in EARNING_KINDS:
+            if t["kind"] in EARNING_KINDS:
                 deltas["earned_to_date"] = sign * amount
-        row = _bump(conn, account_id, deltas, at)
-        conn.execute(
-            _INSERT_ENTRY,
+        row = self._bump(batch, account_id, deltas, at)
+        batch.append(
+            entries,
             {
-                "account_id": account_id, "transfer_id": t.id, "at": at, "kind": t.kind,
+                "account_id": account_id, "transfer_id": t["id"], "at": at, "kind": t["kind"],
                 "phase": "posted" if phase == "resolve" else phase, "amount": sign * amount,
-                "balance": row.posted_credits - row.posted_debits, "pending_credits": row.pending_credits,
-                "pending_debits": row.pending_debits, "counterparty_id": counterparty_id, "reference": t.reference,
-                "note": t.note,
+                "balance": row["posted_credits"] - row["posted_debits"], "pending_credits": row["pending_credits"],
+                "pending_debits": row["pending_debits"], "counterparty_id": counterparty_id, "reference": t["reference"],
+                "note": t["note"],
             },
         )
 
-    @handles(event_of(Transfer, "Created"))
-    def _created(self, conn: Connection, e: Any) -> None:
-        row = dict(
+    @handles(_CREATED)
+    def _created(self, batch: Batch, e: Any) -> None:
+        t = batch.insert(transfers, dict(
             id=e.originator_id, debit_account_id=e.debit_account_id, credit_account_id=e.credit_account_id,
             amount=e.amount, posted_amount=0 if e.pending else e.amount, kind=e.kind,
             status="pending" if e.pending else "posted", pending=e.pending, reference=e.reference,
             rules_version=e.rules_version, note=getattr(e, "note", None), relation=getattr(e, "relation", None),
             actor=e.actor, created_at=e.at, expires_at=getattr(e, "expires_at", None),
-        )
-        conn.execute(insert(transfers), row)
-        t = _Row(row)
+        ))
         phase = "pending" if e.pending else "posted"
-        self._move(conn, e.debit_account_id, "debit", phase, e.amount, t, e.at, e.credit_account_id)
-        self._move(conn, e.credit_account_id, "credit", phase, e.amount, t, e.at, e.debit_account_id)
+        self._move(batch, e.debit_account_id, "debit", phase, e.amount, t, e.at, e.credit_account_id)
+        self._move(batch, e.credit_account_id, "credit", phase, e.amount, t, e.at, e.debit_account_id)
 
-    def _resolve(self, conn: Connection, e: Any, posted_amount: int, status: str) -> None:
-        t = conn.execute(select(transfers).where(transfers.c.id == e.originator_id)).one()
-        conn.execute(
-            update(transfers).where(transfers.c.id == t.id).values(status=status, posted_amount=posted_amount, resolved_at=e.at)
-        )
-        sides = ((t.debit_account_id, "debit", t.credit_account_id), (t.credit_account_id, "credit", t.debit_account_id))
+    def _resolve(self, batch: Batch, e: Any, posted_amount: int, status: str) -> None:
+        t = batch.update(transfers, e.originator_id, status=status, posted_amount=posted_amount, resolved_at=e.at)
+        if t is None:
+            raise LookupError(f"transfer {e.originator_id} resolved before it was created")
+        sides = ((t["debit_account_id"], "debit", t["credit_account_id"]), (t["credit_account_id"], "credit", t["debit_account_id"]))
         for account_id, side, counterparty in sides:
-            _bump(conn, account_id, {f"pending_{side}s": -t.amount}, e.at)
+            self._bump(batch, account_id, {f"pending_{side}s": -t["amount"]}, e.at)
             if posted_amount:
-                self._move(conn, account_id, side, "resolve", posted_amount, t, e.at, counterparty)
+                self._move(batch, account_id, side, "resolve", posted_amount, t, e.at, counterparty)
             else:
-                self._move(conn, account_id, side, "voided", t.amount, t, e.at, counterparty)
+                self._move(batch, account_id, side, "voided", t["amount"], t, e.at, counterparty)
 
-    @handles(event_of(Transfer, "Posted"))
-    def _posted(self, conn: Connection, e: Any) -> None:
-        self._resolve(conn, e, e.amount, "posted")
+    @handles(_POSTED)
+    def _posted(self, batch: Batch, e: Any) -> None:
+        self._resolve(batch, e, e.amount, "posted")
 
-    @handles(event_of(Transfer, "Voided"))
-    def _voided(self, conn: Connection, e: Any) -> None:
-        self._resolve(conn, e, 0, "voided")
+    @handles(_VOIDED)
+    def _voided(self, batch: Batch, e: Any) -> None:
+        self._resolve(batch, e, 0, "voided")

@@ -1,14 +1,20 @@
-"""A projection: the tables it owns and one handler per event type it needs."""
+"""A projection: the tables it owns and one handler per event type it needs.
+
+Handlers change rows through a `Batch` (projections/batch.py): a page of events is folded in
+memory and written once per table, not a statement per event.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table
+from sqlalchemy import Table
 
-Handler = Callable[[Any, Connection, Any], None]
+from projections.batch import Batch
+
+Handler = Callable[[Any, Batch, Any], None]
 
 
 def event_of(aggregate: type, name: str) -> type:
@@ -42,7 +48,7 @@ class Projection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._handlers = {}
+        cls._handlers = dict(getattr(cls, "_handlers", {}))  # a subclass keeps the handlers it inherits
         for attr in vars(cls).values():
             for event_class in getattr(attr, "_handles", ()):
                 cls._handlers[event_class] = attr
@@ -51,7 +57,14 @@ class Projection:
     def topics(cls) -> set[str]:
         return {get_topic(c) for c in cls._handlers}
 
-    def handle(self, conn: Connection, event: Any) -> None:
+    def handlers(self) -> dict[type, Handler]:
+        """Each event class this projection handles, with its handler (called as handler(self, batch, event))."""
+        return self._handlers
+
+    def prefetch(self, batch: Batch, events: Sequence[Any]) -> None:
+        """Load in bulk the rows this page's events will touch (optional: rows load one by one otherwise)."""
+
+    def handle(self, batch: Batch, event: Any) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:
-            handler(self, conn, event)
+            handler(self, batch, event)

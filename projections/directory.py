@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Connection, ForeignKey, Index, Integer, String, Table, Text, Uuid, delete, insert, update
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, Uuid
 
 from projections.base import Projection, event_of, handles
+from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
 from timebank.domain.organization import Organization
 from timebank.domain.project import Project
@@ -77,9 +78,9 @@ class Directory(Projection):
     tables = (volunteers, organizations, organizers, projects)
 
     @handles(event_of(Volunteer, "Registered"))
-    def _volunteer_registered(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(volunteers), dict(
+    def _volunteer_registered(self, batch: Batch, e: Any) -> None:
+        batch.insert(
+            volunteers, dict(
                 id=e.originator_id,
                 volunteer_number=e.volunteer_number,
                 personal_data=e.personal_data,
@@ -94,37 +95,35 @@ class Directory(Projection):
         )
 
     @handles(event_of(Volunteer, "PersonalDataErased"))
-    def _volunteer_erased(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(volunteers).where(volunteers.c.id == e.originator_id).values(personal_data="", erased_at=e.at))
+    def _volunteer_erased(self, batch: Batch, e: Any) -> None:
+        batch.update(volunteers, e.originator_id, personal_data="", erased_at=e.at)
 
     @handles(event_of(Organization, "Registered"))
-    def _organization_registered(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(organizations), dict(
+    def _organization_registered(self, batch: Batch, e: Any) -> None:
+        batch.insert(
+            organizations, dict(
                 id=e.originator_id, name=e.name, district=e.district, street=e.street,
                 description=e.description, verified=False, registered_by=e.registered_by, registered_at=e.at,
             )
         )
-        conn.execute(insert(organizers), dict(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
+        batch.insert(organizers, dict(organization_id=e.originator_id, volunteer_id=e.registered_by, added_at=e.at))
 
     @handles(event_of(Organization, "Verified"))
-    def _organization_verified(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(organizations).where(organizations.c.id == e.originator_id).values(verified=True, verified_at=e.at))
+    def _organization_verified(self, batch: Batch, e: Any) -> None:
+        batch.update(organizations, e.originator_id, verified=True, verified_at=e.at)
 
     @handles(event_of(Organization, "OrganizerAdded"))
-    def _organizer_added(self, conn: Connection, e: Any) -> None:
-        conn.execute(insert(organizers), dict(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
+    def _organizer_added(self, batch: Batch, e: Any) -> None:
+        batch.insert(organizers, dict(organization_id=e.originator_id, volunteer_id=e.volunteer_id, added_at=e.at))
 
     @handles(event_of(Organization, "OrganizerRemoved"))
-    def _organizer_removed(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            delete(organizers).where(organizers.c.organization_id == e.originator_id, organizers.c.volunteer_id == e.volunteer_id)
-        )
+    def _organizer_removed(self, batch: Batch, e: Any) -> None:
+        batch.delete(organizers, (e.originator_id, e.volunteer_id))
 
     @handles(event_of(Project, "Published"))
-    def _project_published(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(projects), dict(
+    def _project_published(self, batch: Batch, e: Any) -> None:
+        batch.insert(
+            projects, dict(
                 id=e.originator_id, organization_id=e.organization_id, name=e.name, description=e.description,
                 category=e.category, district=e.district, street=e.street, community=e.community,
                 person_in_charge=e.person_in_charge, published_at=e.at, shift_count=0,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, Text, Uuid, insert, update
+from sqlalchemy import Column, Index, Integer, String, Table, Text, Uuid
 
 from projections.base import Projection, event_of, handles
+from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
 from timebank.domain.exchange import Exchange
 
@@ -45,31 +46,33 @@ class Exchanges(Projection):
     name = "exchanges"
     tables = (exchanges, offers)
 
-    def _set(self, conn: Connection, e: Any, **values: Any) -> None:
-        conn.execute(update(exchanges).where(exchanges.c.id == e.originator_id).values(updated_at=e.at, **values))
+    def _set(self, batch: Batch, e: Any, **values: Any) -> None:
+        batch.update(exchanges, e.originator_id, updated_at=e.at, **values)
 
     @handles(event_of(Exchange, "Requested"))
-    def _requested(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(exchanges).values(
+    def _requested(self, batch: Batch, e: Any) -> None:
+        batch.insert(
+            exchanges, dict(
                 id=e.originator_id, requester_id=e.requester_id, title=e.title, description=e.description, minutes=e.minutes,
                 district=e.district, status="open", offers_count=0, paid_minutes=0, created_at=e.at, updated_at=e.at,
             )
         )
 
     @handles(event_of(Exchange, "Offered"))
-    def _offered(self, conn: Connection, e: Any) -> None:
-        conn.execute(insert(offers).values(exchange_id=e.originator_id, provider_id=e.provider_id, offered_at=e.at))
-        self._set(conn, e, offers_count=exchanges.c.offers_count + 1)
+    def _offered(self, batch: Batch, e: Any) -> None:
+        batch.insert(offers, dict(exchange_id=e.originator_id, provider_id=e.provider_id, offered_at=e.at))
+        exchange = batch.get(exchanges, e.originator_id)
+        if exchange is not None:
+            self._set(batch, e, offers_count=exchange["offers_count"] + 1)
 
     @handles(event_of(Exchange, "Accepted"))
-    def _accepted(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="accepted", provider_id=e.provider_id, hold_transfer_id=e.hold_transfer_id)
+    def _accepted(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="accepted", provider_id=e.provider_id, hold_transfer_id=e.hold_transfer_id)
 
     @handles(event_of(Exchange, "Completed"))
-    def _completed(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="completed", paid_minutes=e.minutes)
+    def _completed(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="completed", paid_minutes=e.minutes)
 
     @handles(event_of(Exchange, "Cancelled"))
-    def _cancelled(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="cancelled", reason=e.reason)
+    def _cancelled(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="cancelled", reason=e.reason)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Connection, Index, Integer, String, Table, Uuid, insert, update
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Uuid
 
 from projections.base import Projection, event_of, handles
+from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
 from timebank.domain.shift import Shift
 
@@ -47,44 +48,43 @@ class Rosters(Projection):
     tables = (shifts, roster)
 
     @handles(event_of(Shift, "Scheduled"))
-    def _scheduled(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            insert(shifts), dict(
+    def _scheduled(self, batch: Batch, e: Any) -> None:
+        batch.insert(
+            shifts, dict(
                 id=e.originator_id, project_id=e.project_id, organization_id=e.organization_id, title=e.title,
                 starts_at=e.starts_at, ends_at=e.ends_at, place=e.place, required_skills=list(e.required_skills),
                 capacity=e.capacity, signed_up_count=0,
             )
         )
 
-    def _entry(self, e: Any) -> Any:
-        return (roster.c.shift_id == e.originator_id) & (roster.c.volunteer_id == e.volunteer_id)
+    def _count(self, batch: Batch, e: Any, change: int) -> None:
+        shift = batch.get(shifts, e.originator_id)
+        if shift is not None:
+            batch.update(shifts, e.originator_id, signed_up_count=shift["signed_up_count"] + change)
 
     @handles(event_of(Shift, "SignedUp"))
-    def _signed_up(self, conn: Connection, e: Any) -> None:
-        updated = conn.execute(
-            update(roster).where(self._entry(e)).values(status="signed_up", signed_up_at=e.at, cancelled_at=None)
-        ).rowcount
-        if not updated:
-            conn.execute(
-                insert(roster), dict(
-                    shift_id=e.originator_id, volunteer_id=e.volunteer_id, status="signed_up", signed_up_at=e.at, auto_closed=False
-                )
+    def _signed_up(self, batch: Batch, e: Any) -> None:
+        key = (e.originator_id, e.volunteer_id)
+        if batch.get(roster, key) is not None:
+            batch.update(roster, key, status="signed_up", signed_up_at=e.at, cancelled_at=None)
+        else:
+            batch.insert(
+                roster, dict(shift_id=e.originator_id, volunteer_id=e.volunteer_id, status="signed_up", signed_up_at=e.at, auto_closed=False)
             )
-        conn.execute(update(shifts).where(shifts.c.id == e.originator_id).values(signed_up_count=shifts.c.signed_up_count + 1))
+        self._count(batch, e, +1)
 
     @handles(event_of(Shift, "SignUpCancelled"))
-    def _cancelled(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(roster).where(self._entry(e)).values(status="cancelled", cancelled_at=e.at))
-        conn.execute(update(shifts).where(shifts.c.id == e.originator_id).values(signed_up_count=shifts.c.signed_up_count - 1))
+    def _cancelled(self, batch: Batch, e: Any) -> None:
+        batch.update(roster, (e.originator_id, e.volunteer_id), status="cancelled", cancelled_at=e.at)
+        self._count(batch, e, -1)
 
     @handles(event_of(Shift, "CheckedIn"))
-    def _checked_in(self, conn: Connection, e: Any) -> None:
-        conn.execute(update(roster).where(self._entry(e)).values(status="checked_in", checked_in_at=e.checked_in_at))
+    def _checked_in(self, batch: Batch, e: Any) -> None:
+        batch.update(roster, (e.originator_id, e.volunteer_id), status="checked_in", checked_in_at=e.checked_in_at)
 
     @handles(event_of(Shift, "CheckedOut"))
-    def _checked_out(self, conn: Connection, e: Any) -> None:
-        conn.execute(
-            update(roster).where(self._entry(e)).values(
-                status="checked_out", checked_out_at=e.checked_out_at, service_minutes=e.service_minutes, auto_closed=e.automatic
-            )
+    def _checked_out(self, batch: Batch, e: Any) -> None:
+        batch.update(
+            roster, (e.originator_id, e.volunteer_id),
+            status="checked_out", checked_out_at=e.checked_out_at, service_minutes=e.service_minutes, auto_closed=e.automatic,
         )

@@ -21,6 +21,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from projections.balances import Balances
 from projections.base import Projection
+from projections.batch import Batch, RowCache
 from projections.db import metadata, positions
 from projections.directory import Directory
 from projections.exchanges import Exchanges
@@ -47,6 +48,19 @@ def _fingerprint(projection: Projection, engine: Engine) -> str:
     return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
 
 
+def _interested(projections: Sequence[Projection]) -> dict[type, list[Projection]]:
+    """For each event class, the projections that handle it, in projection order."""
+    found: dict[type, list[Projection]] = {}
+    for projection in projections:
+        for event_class in projection.handlers():
+            found.setdefault(event_class, []).append(projection)
+    return found
+
+
+class _Overtaken(Exception):
+    """A view's position moved while this projector worked on a page."""
+
+
 class ProjectionLagging(Exception):
     """A view did not reach the asked-for position in time."""
 
@@ -63,6 +77,7 @@ class Projector:
         mapper: Mapper[Any],
         engine: Engine,
         projections: Sequence[Projection] | None = None,
+        cache_rows: int = 20_000,
     ) -> None:
         self.recorder = recorder
         self.mapper = mapper
@@ -71,6 +86,10 @@ class Projector:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()  # one page at a time per projector, whichever thread asks
+        self._cache = RowCache(cache_rows)  # rows as this projector last wrote them, per table
+        self._written: dict[str, int] = {}  # the positions this projector last wrote
+        self.rows_loaded = 0  # rows read back from the views (cache misses), for benchmarks
 
     def by_name(self, name: str) -> Projection:
         for projection in self.projections:
@@ -104,6 +123,8 @@ class Projector:
                     )
                     reset.append(projection.name)
             metadata.create_all(conn, tables=[t for p in self.projections for t in p.tables])
+            for index in (i for p in self.projections for t in p.tables for i in t.indexes):
+                index.create(conn, checkfirst=True)  # one a crashed rebuild had dropped
         if reset:
             log.warning("read models %s changed shape; they are rebuilt from the event log", ", ".join(reset))
         return reset
@@ -114,27 +135,67 @@ class Projector:
 
     # Processing ----------------------------------------------------------------
     def run_once(self, limit: int = DEFAULT_BATCH, only: Sequence[Projection] | None = None) -> int:
-        """Process the next page of notifications; returns how many were read."""
-        targets = list(only) if only is not None else self.projections
-        current = self.positions()
-        start = min(current.get(p.name, 0) for p in targets)
-        notifications = self.recorder.select_notifications(start, limit, inclusive_of_start=False)
-        if not notifications:
-            return 0
-        wanted = set().union(*(p.topics() for p in targets))
-        last = notifications[-1].id
-        with self.engine.begin() as conn:
-            for notification in notifications:
-                if notification.topic not in wanted:
-                    continue
-                event = self.mapper.to_domain_event(notification)
-                for projection in targets:
-                    if notification.id > current.get(projection.name, 0):
-                        projection.handle(conn, event)
+        """Process the next page of notifications; returns how many were read.
+
+        The page is folded into a `Batch` per run (every projection behind it sees the events it
+        has not seen yet), then written with one statement per table and kind of change, and the
+        positions advance in the same transaction. A position that moved meanwhile (another
+        projector, a rebuild) aborts the whole page, which the next run reads again.
+        """
+        with self._lock:
+            targets = list(only) if only is not None else self.projections
+            current = self.positions()
             for projection in targets:
-                if last > current.get(projection.name, 0):
-                    conn.execute(update(positions).where(positions.c.name == projection.name).values(position=last))
-        return len(notifications)
+                if self._written.get(projection.name) != current.get(projection.name, 0):
+                    self._cache.forget(projection.tables)  # someone else wrote this view: our rows may be stale
+            start = min(current.get(p.name, 0) for p in targets)
+            notifications = self.recorder.select_notifications(start, limit, inclusive_of_start=False)
+            if not notifications:
+                return 0
+            wanted = set().union(*(p.topics() for p in targets))
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications if n.topic in wanted]
+            last = notifications[-1].id
+            behind = [p for p in targets if last > current.get(p.name, 0)]
+            try:
+                with self.engine.begin() as conn:
+                    batch = Batch(conn, self._cache)
+                    for projection in behind:
+                        since = current.get(projection.name, 0)
+                        projection.prefetch(batch, [e for i, e in events if i > since])
+                    interested = _interested(behind)
+                    for position, event in events:
+                        for projection in interested.get(type(event), ()):
+                            if position > current.get(projection.name, 0):
+                                projection.handle(batch, event)
+                    batch.flush()
+                    for projection in behind:
+                        advanced = conn.execute(
+                            update(positions)
+                            .where(positions.c.name == projection.name, positions.c.position == current.get(projection.name, 0))
+                            .values(position=last)
+                        ).rowcount
+                        if advanced != 1:
+                            raise _Overtaken(projection.name)
+            except Exception as failure:
+                self._forget()
+                moved = [p.name for p in behind if self.positions().get(p.name, 0) != current.get(p.name, 0)]
+                if not (moved or isinstance(failure, _Overtaken)):
+                    raise
+                # Another projector wrote this page first (its rows made ours collide, or its
+                # position made ours stale): nothing of ours was written; the next run goes on from there.
+                log.info("views %s moved on under this projector; reading from their new positions", ", ".join(moved))
+                return len(notifications)
+            except BaseException:
+                self._forget()
+                raise
+            batch.remember()
+            self._written.update({p.name: last for p in behind})
+            self.rows_loaded += batch.loads
+            return len(notifications)
+
+    def _forget(self) -> None:
+        self._cache.forget()
+        self._written.clear()
 
     def catch_up(self, limit: int = DEFAULT_BATCH, progress: Callable[[int], None] | None = None, only: Sequence[Projection] | None = None) -> int:
         total = 0
@@ -150,17 +211,27 @@ class Projector:
         """Drop and recreate the named projections' tables (all if none named) and replay the log."""
         targets = [self.by_name(n) for n in names] if names else self.projections
         tables = [t for p in targets for t in p.tables]
-        metadata.drop_all(self.engine, tables=tables)
-        metadata.create_all(self.engine, tables=tables)
-        self.create_tables()
-        with self.engine.begin() as conn:
-            for projection in targets:
-                conn.execute(
-                    update(positions).where(positions.c.name == projection.name).values(
-                        position=0, rebuilt_at=datetime.now(timezone.utc)
+        with self._lock:  # this projector's own background thread waits until the rebuild is done
+            self._forget()
+            metadata.drop_all(self.engine, tables=tables)
+            metadata.create_all(self.engine, tables=tables)
+            self.create_tables()
+            indexes = [i for t in tables for i in t.indexes]
+            with self.engine.begin() as conn:
+                for projection in targets:
+                    conn.execute(
+                        update(positions).where(positions.c.name == projection.name).values(
+                            position=0, rebuilt_at=datetime.now(timezone.utc)
+                        )
                     )
-                )
-        return self.catch_up(limit, progress, only=targets)
+                for index in indexes:  # filled without them, then indexed once: cheaper than index upkeep per row
+                    index.drop(conn)
+            try:
+                return self.catch_up(limit, progress, only=targets)
+            finally:
+                with self.engine.begin() as conn:
+                    for index in indexes:
+                        index.create(conn, checkfirst=True)
 
     def wait_for(self, position: int, timeout: float) -> None:
         """Block until every view has processed `position`, or raise ProjectionLagging."""

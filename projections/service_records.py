@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Date, Index, Integer, String, Table, Text, Uuid, insert, update
+from sqlalchemy import JSON, Column, Date, Index, Integer, String, Table, Text, Uuid
 
 from projections.base import Projection, event_of, handles
+from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
 from timebank.domain.service_record import ServiceRecord
 
@@ -53,14 +54,14 @@ class ServiceRecords(Projection):
     name = "service_records"
     tables = (service_records,)
 
-    def _set(self, conn: Connection, e: Any, **values: Any) -> None:
-        conn.execute(update(service_records).where(service_records.c.id == e.originator_id).values(updated_at=e.at, **values))
+    def _set(self, batch: Batch, e: Any, **values: Any) -> None:
+        batch.update(service_records, e.originator_id, updated_at=e.at, **values)
 
     @handles(event_of(ServiceRecord, "Recorded"))
-    def _recorded(self, conn: Connection, e: Any) -> None:
+    def _recorded(self, batch: Batch, e: Any) -> None:
         confirmed = e.status == "confirmed"
-        conn.execute(
-            insert(service_records), dict(
+        batch.insert(
+            service_records, dict(
                 id=e.originator_id, volunteer_id=e.volunteer_id, organization_id=e.organization_id,
                 project_id=e.project_id, shift_id=e.shift_id, activity=e.activity, category=e.category,
                 service_date=e.service_date, place=e.place, content=e.content, service_minutes=e.service_minutes,
@@ -74,30 +75,32 @@ class ServiceRecords(Projection):
         )
 
     @handles(event_of(ServiceRecord, "Confirmed"))
-    def _confirmed(self, conn: Connection, e: Any) -> None:
-        c = service_records.c
-        self._set(conn, e, status="confirmed", decided_at=e.at, decided_by=e.actor,
-                  credited_minutes=c.credited_minutes + c.pending_credit_minutes, pending_credit_minutes=0)
+    def _confirmed(self, batch: Batch, e: Any) -> None:
+        record = batch.get(service_records, e.originator_id)
+        if record is not None:
+            self._set(batch, e, status="confirmed", decided_at=e.at, decided_by=e.actor,
+                      credited_minutes=record["credited_minutes"] + record["pending_credit_minutes"], pending_credit_minutes=0)
 
     @handles(event_of(ServiceRecord, "Rejected"))
-    def _rejected(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="rejected", decided_at=e.at, decided_by=e.actor, reason=e.reason, pending_credit_minutes=0, **CLOSED)
+    def _rejected(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="rejected", decided_at=e.at, decided_by=e.actor, reason=e.reason, pending_credit_minutes=0, **CLOSED)
 
     @handles(event_of(ServiceRecord, "Expired"))
-    def _expired(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="expired", decided_at=e.at, decided_by=e.actor, pending_credit_minutes=0, **CLOSED)
+    def _expired(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="expired", decided_at=e.at, decided_by=e.actor, pending_credit_minutes=0, **CLOSED)
 
     @handles(event_of(ServiceRecord, "CorrectionRequested"))
-    def _correction_requested(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, requested_minutes=e.proposed_minutes, requested_reason=e.reason)
+    def _correction_requested(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, requested_minutes=e.proposed_minutes, requested_reason=e.reason)
 
     @handles(event_of(ServiceRecord, "Corrected"))
-    def _corrected(self, conn: Connection, e: Any) -> None:
-        c = service_records.c
-        row = conn.execute(service_records.select().with_only_columns(c.status).where(c.id == e.originator_id)).one()
-        credit = {"pending_credit_minutes": e.credit_minutes} if row.status == "pending" else {"credited_minutes": e.credit_minutes}
-        self._set(conn, e, service_minutes=e.service_minutes, requested_minutes=None, requested_reason=None, **credit)
+    def _corrected(self, batch: Batch, e: Any) -> None:
+        record = batch.get(service_records, e.originator_id)
+        if record is None:
+            return
+        credit = {"pending_credit_minutes": e.credit_minutes} if record["status"] == "pending" else {"credited_minutes": e.credit_minutes}
+        self._set(batch, e, service_minutes=e.service_minutes, requested_minutes=None, requested_reason=None, **credit)
 
     @handles(event_of(ServiceRecord, "Revoked"))
-    def _revoked(self, conn: Connection, e: Any) -> None:
-        self._set(conn, e, status="revoked", decided_at=e.at, decided_by=e.actor, reason=e.reason, credited_minutes=0, **CLOSED)
+    def _revoked(self, batch: Batch, e: Any) -> None:
+        self._set(batch, e, status="revoked", decided_at=e.at, decided_by=e.actor, reason=e.reason, credited_minutes=0, **CLOSED)

@@ -17,7 +17,6 @@ from timebank.application import BatchEntry
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import TimeAccount, Transfer
-from timebank.domain.service_record import ServiceRecord
 
 ADMIN = Actor(Role.ADMIN)
 
@@ -97,9 +96,9 @@ def test_a_failing_batch_writes_nothing_and_is_replayed_whole(services: Services
     class Exploding(Balances):
         calls = 0
 
-        def handle(self, conn: Any, event: Any) -> None:
-            super().handle(conn, event)
-            if isinstance(event, ServiceRecord.Corrected):
+        def handle(self, batch: Any, event: Any) -> None:
+            super().handle(batch, event)
+            if isinstance(event, Transfer.Posted):
                 raise RuntimeError("disk full")
 
     projector = Projector(services.timebank.recorder, services.timebank.mapper, services.engine,
