@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +18,7 @@ from timebank.settings import Settings
 
 @contextmanager
 def throwaway_store(database_url: str | None) -> Iterator[Settings]:
-    """Settings for fresh SQLite files, or a fresh PostgreSQL schema dropped afterwards."""
+    """Settings for fresh SQLite files, or a fresh PostgreSQL schema; either is removed afterwards."""
     schema = None
     if database_url is not None:
         import psycopg
@@ -24,15 +26,29 @@ def throwaway_store(database_url: str | None) -> Iterator[Settings]:
         schema = "bench_" + secrets.token_hex(4)
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
+    data_dir = Path(tempfile.mkdtemp(prefix="tb-bench-"))
     try:
-        yield Settings(database_url=database_url, database_schema=schema, data_dir=Path(tempfile.mkdtemp(prefix="tb-bench-")),
-                       secret_key="bench", calendar="weekdays")
+        yield Settings(database_url=database_url, database_schema=schema, data_dir=data_dir, secret_key="bench", calendar="weekdays")
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # the SQLite files of a long run are hundreds of MB
         if schema and database_url is not None:
             import psycopg
 
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def server_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment a server process (gunicorn, `timebank projector`) reads these settings from
+    (`Settings.from_env`), with `extra` TIMEBANK_* variables on top."""
+    env = {**os.environ, "TIMEBANK_DATA_DIR": str(settings.data_dir), "TIMEBANK_SECRET_KEY": settings.secret_key,
+           "TIMEBANK_CALENDAR": settings.calendar, "TIMEBANK_LOG_LEVEL": "WARNING"}
+    for name, value in (("TIMEBANK_DATABASE_URL", settings.database_url), ("TIMEBANK_DATABASE_SCHEMA", settings.database_schema)):
+        if value:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    return {**env, **extra}
 
 
 def report(figures: dict[str, Any]) -> None:

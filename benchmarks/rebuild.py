@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             per_event_n, per_event_s = one_per_transaction(services, sample_url, settings.database_schema, args.per_event_sample)
         finally:
             services.close()
-    assert rebuilt == events
+    assert rebuilt >= events  # positions covered; PostgreSQL may leave gaps in them
     figures: dict[str, Any] = {
         "store": "postgresql" if args.database_url else "sqlite",
         "events": events,

@@ -86,6 +86,7 @@ class Projector:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
         self._lock = threading.RLock()  # one page at a time per projector, whichever thread asks
         self._cache = RowCache(cache_rows)  # rows as this projector last wrote them, per table
         self._written: dict[str, int] = {}  # the positions this projector last wrote
@@ -135,7 +136,7 @@ class Projector:
 
     # Processing ----------------------------------------------------------------
     def run_once(self, limit: int = DEFAULT_BATCH, only: Sequence[Projection] | None = None) -> int:
-        """Process the next page of notifications; returns how many were read.
+        """Process the next page of notifications; returns how many positions the views moved on (0: none to do).
 
         The page is folded into a `Batch` per run (every projection behind it sees the events it
         has not seen yet), then written with one statement per table and kind of change, and the
@@ -149,12 +150,17 @@ class Projector:
                 if self._written.get(projection.name) != current.get(projection.name, 0):
                     self._cache.forget(projection.tables)  # someone else wrote this view: our rows may be stale
             start = min(current.get(p.name, 0) for p in targets)
-            notifications = self.recorder.select_notifications(start, limit, inclusive_of_start=False)
-            if not notifications:
+            # Only the topics some view needs are read (an account's own debit and credit events,
+            # say, are not). The log's end is read first: every event up to it is committed (both
+            # stores assign positions in commit order), so a short page means the views have
+            # seen everything up to `stop`, not just up to the last event they needed.
+            stop = self.recorder.max_notification_id() or 0
+            if stop <= start:
                 return 0
-            wanted = set().union(*(p.topics() for p in targets))
-            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications if n.topic in wanted]
-            last = notifications[-1].id
+            wanted = sorted(set().union(*(p.topics() for p in targets)))
+            notifications = self.recorder.select_notifications(start, limit, stop=stop, topics=wanted, inclusive_of_start=False)
+            events = [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
+            last = notifications[-1].id if len(notifications) == limit else stop
             behind = [p for p in targets if last > current.get(p.name, 0)]
             try:
                 with self.engine.begin() as conn:
@@ -184,14 +190,14 @@ class Projector:
                 # Another projector wrote this page first (its rows made ours collide, or its
                 # position made ours stale): nothing of ours was written; the next run goes on from there.
                 log.info("views %s moved on under this projector; reading from their new positions", ", ".join(moved))
-                return len(notifications)
+                return last - start
             except BaseException:
                 self._forget()
                 raise
             batch.remember()
             self._written.update({p.name: last for p in behind})
             self.rows_loaded += batch.loads
-            return len(notifications)
+            return last - start
 
     def _forget(self) -> None:
         self._cache.forget()
@@ -253,6 +259,7 @@ class Projector:
 
     def run_forever(self, poll_interval: float = 0.05) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before reading: a commit during this run wakes the next wait at once
             try:
                 while self.run_once():
                     if self._stop.is_set():
@@ -261,15 +268,36 @@ class Projector:
                 log.exception("projection batch failed; retrying")
                 self._stop.wait(1.0)
             self._wake.wait(poll_interval)
-            self._wake.clear()
+
+    def _listen(self) -> None:
+        """PostgreSQL: wake on the NOTIFY the event store sends with every write, instead of
+        waiting for the next poll. Polling goes on regardless, so a lost listener costs only latency."""
+        from psycopg import sql
+
+        channel = sql.SQL("LISTEN {0}").format(sql.Identifier(self.recorder.channel_name))  # type: ignore[attr-defined]
+        while not self._stop.is_set():
+            try:
+                with self.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+                    conn.execute(channel)
+                    conn.commit()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except Exception:
+                log.warning("listening for new events failed; polling until it works again", exc_info=True)
+                self._stop.wait(5.0)
 
     def start(self, poll_interval: float = 0.05) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self.run_forever, args=(poll_interval,), name="projector", daemon=True)
         self._thread.start()
+        if hasattr(self.recorder, "channel_name") and hasattr(self.recorder, "datastore"):
+            self._listener = threading.Thread(target=self._listen, name="projector-listen", daemon=True)
+            self._listener.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._listener):
+            if thread:
+                thread.join(timeout=10)

@@ -18,7 +18,7 @@ class Settings:
     rules_file: Path | None = None
     calendar: str = "china"  # "china" (official working days with 调休) or "weekdays"
     read_wait_seconds: float = 5.0  # how long `?min_position=` waits before 503
-    poll_interval_seconds: float = 0.05  # projector polling on SQLite
+    poll_interval_seconds: float = 0.02  # projector polling (PostgreSQL also wakes it on NOTIFY)
     extra_env: dict[str, str] = field(default_factory=dict)
     event_cipher_key: str = ""  # base64 AES key: every event body encrypted at rest (set at creation only)
     master_keys: str = ""  # "id:base64key,..." wrapping personal-data keys; first is current
@@ -41,7 +41,7 @@ class Settings:
             "rules_file": Path(env["TIMEBANK_RULES_FILE"]) if env.get("TIMEBANK_RULES_FILE") else None,
             "calendar": env.get("TIMEBANK_CALENDAR", "china"),
             "read_wait_seconds": float(env.get("TIMEBANK_READ_WAIT_SECONDS", "5")),
-            "poll_interval_seconds": float(env.get("TIMEBANK_POLL_INTERVAL_SECONDS", "0.05")),
+            "poll_interval_seconds": float(env.get("TIMEBANK_POLL_INTERVAL_SECONDS", "0.02")),
             "master_keys": env.get("TIMEBANK_MASTER_KEYS", ""),
             "event_cipher_key": env.get("TIMEBANK_EVENT_CIPHER_KEY", ""),
             "rate_limit": env.get("TIMEBANK_RATE_LIMIT", "600/minute"),
