@@ -17,14 +17,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from benchmarks import rebuild, transfers
+from benchmarks import http, lag, rebuild, transfers
 from benchmarks.common import report
 
-BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers}
+BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag}
 # Smaller sizes for a quick look; the recorded figures use the defaults.
 QUICK: dict[str, dict[str, int]] = {
     "rebuild": {"batches": 4, "per_event_sample": 1000},
     "transfers": {"history": 2000, "transfers": 300},
+    "http": {"http_history": 2000, "confirms": 20, "http_rounds": 2},
+    "lag": {"seconds": 5},
 }
 
 
@@ -51,6 +53,11 @@ TARGETS = (
     Target("rebuild", "rebuild_vs_read", "read, decode and fold into a dict", at_least=0.5),
     Target("rebuild", "rebuild_vs_one_per_transaction", "the library's one-transaction-per-event runner", at_least=20),
     Target("transfers", "long_vs_short", "transfers on accounts with a short history", at_least=0.9),
+    Target("http", "http_vs_raw", "the library's raw load-change-save of the same events, one client", at_least=0.5),
+    Target("http", "long_vs_short", "HTTP confirms on accounts with a short history", at_least=0.9),
+    Target("lag", "lag_median_ms", "commit to view at 200 commands/s (absolute, ms)", at_most=50),
+    Target("lag", "lag_p99_ms", "commit to view at 200 commands/s (absolute, ms)", at_most=500),
+    Target("lag", "achieved_vs_rate", "the 200 commands/s asked for", at_least=0.95),
 )
 
 

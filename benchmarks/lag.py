@@ -1,6 +1,6 @@
 """Live projection lag: from a command's commit to its view, while the service takes a steady load.
 
-    python -m benchmarks.lag [--rate 200] [--seconds 20] [--command-threads 2] [--poll-interval 0.05]
+    python -m benchmarks.lag [--rate 200] [--seconds 20] [--command-threads 2] [--poll-interval 0.02]
                              [--projector process|thread] [--database-url postgresql://...]
 
 Commands are transfers through `TimeBank.transfer` (the heaviest events for the views: a transfer
@@ -157,7 +157,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--rate", type=float, default=200, help="commands per second to sustain")
     group.add_argument("--seconds", type=float, default=20, help="how long to sustain them")
     group.add_argument("--command-threads", type=int, default=2, help="threads issuing commands")
-    group.add_argument("--poll-interval", type=float, default=0.05, help="the projector's TIMEBANK_POLL_INTERVAL_SECONDS")
+    group.add_argument("--poll-interval", type=float, default=Settings.poll_interval_seconds, help="the projector's TIMEBANK_POLL_INTERVAL_SECONDS")
     group.add_argument("--projector", choices=("process", "thread"), default="process",
                        help="a separate `timebank projector` process (as the Procfile) or a thread of this process, nudged per command")
 
