@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from benchmarks import http, lag, rebuild, transfers
+from benchmarks import http, lag, reads, rebuild, transfers
 from benchmarks.common import report
 
-BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag}
+BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag, "reads": reads}
 # Smaller sizes for a quick look; the recorded figures use the defaults.
 QUICK: dict[str, dict[str, int]] = {
     "rebuild": {"batches": 4, "per_event_sample": 1000},
     "transfers": {"history": 2000, "transfers": 300},
     "http": {"http_history": 2000, "confirms": 20, "http_rounds": 2},
     "lag": {"seconds": 5},
+    "reads": {"accounts": 50_000, "read_samples": 500, "http_samples": 100},
 }
 
 
@@ -58,6 +59,8 @@ TARGETS = (
     Target("lag", "lag_median_ms", "commit to view at 200 commands/s (absolute, ms)", at_most=50),
     Target("lag", "lag_p99_ms", "commit to view at 200 commands/s (absolute, ms)", at_most=500),
     Target("lag", "achieved_vs_rate", "the 200 commands/s asked for", at_least=0.95),
+    Target("reads", "max_p99_ms", "worst p99 of balance, statement and as-of reads (absolute, ms)", at_most=10),
+    Target("reads", "p99_flatness", "the same queries on a 1,000-account view (p99 there / p99 here)", at_least=0.5),
 )
 
 

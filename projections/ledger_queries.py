@@ -53,18 +53,17 @@ def account(conn: Connection, account_id: UUID, as_of: datetime | None = None) -
     result = dict(row)
     result.update(_figures(row["posted_credits"] - row["posted_debits"], row["pending_credits"], row["pending_debits"]))
     if as_of is not None:
-        # One row answers "as of": every statement line carries the account's figures after it.
-        line = conn.execute(
-            select(entries.c.balance, entries.c.pending_credits, entries.c.pending_debits, entries.c.at)
-            .where(entries.c.account_id == account_id, entries.c.at <= as_of)
-            .order_by(entries.c.seq.desc()).limit(1)
+        # One row answers "as of": every statement line carries the account's figures after it. Which
+        # row, and the earnings until then, come from one pass over ix_entries_account_at alone.
+        c = entries.c
+        earning = and_(c.phase == "posted", c.kind.in_(("service_credit", "correction", "revocation")))
+        last_seq, earned = conn.execute(
+            select(func.max(c.seq), func.coalesce(func.sum(case((earning, c.amount), else_=0)), 0))
+            .where(c.account_id == account_id, c.at <= as_of)
+        ).one()
+        line = None if last_seq is None else conn.execute(
+            select(c.balance, c.pending_credits, c.pending_debits, c.at).where(c.seq == last_seq)
         ).first()
-        earned = conn.execute(
-            select(func.coalesce(func.sum(entries.c.amount), 0)).where(
-                entries.c.account_id == account_id, entries.c.at <= as_of, entries.c.phase == "posted",
-                entries.c.kind.in_(("service_credit", "correction", "revocation")),
-            )
-        ).scalar_one()
         result.update(_figures(line.balance, line.pending_credits, line.pending_debits) if line else _figures(0, 0, 0))
         result["earned_to_date"] = int(earned)
         result["updated_at"] = line.at if line else None
@@ -109,7 +108,21 @@ def statement(
     until: datetime | None = None, limit: int, offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """Lines newest first; each carries the posted balance after it (the running balance)."""
-    return _page(conn, _statement_query(account_id, kind, phase, since, until), [entries.c.seq.desc()], limit, offset)
+    query = _statement_query(account_id, kind, phase, since, until)
+    total = conn.execute(select(func.count()).select_from(query.with_only_columns(entries.c.seq).subquery())).scalar_one()
+    if offset >= total:
+        return [], total  # past the last page; and a huge page number would overflow the database's integers
+    # The page's lines are found in an index first and only they are read: OFFSET over whole rows
+    # would read every line it skips, which made deep pages of a busy account slow. A page nearer
+    # the oldest line is counted from that end, so no page skips more than half the lines.
+    seqs = query.with_only_columns(entries.c.seq)
+    if offset * 2 <= total:
+        page = seqs.order_by(entries.c.seq.desc()).limit(limit).offset(offset)
+    else:
+        first = max(total - offset - limit, 0)
+        page = seqs.order_by(entries.c.seq).limit(total - offset - first).offset(first)
+    rows = conn.execute(select(entries).where(entries.c.seq.in_(page)).order_by(entries.c.seq.desc())).mappings().all()
+    return [dict(r) for r in rows], total
 
 
 def statement_lines(
