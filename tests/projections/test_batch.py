@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import JSON, Boolean, Column, Date, Engine, ForeignKey, Integer, MetaData, String, Table, Uuid, inspect, select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from api.services import Services
 from projections.balances import accounts
-from projections.batch import Batch, RowCache
+from projections.batch import Batch, RowCache, _sqlite_utc
 from projections.db import UTCDateTime
 from projections.runner import Projector, all_projections
 from tests.projections.test_projector import a_history, dump
@@ -215,3 +216,14 @@ def test_a_rebuild_that_fails_still_leaves_every_index_and_start_up_restores_a_m
     assert some.name not in present()
     services.projector.create_tables()
     assert wanted <= present()
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc),
+    datetime(2026, 11, 18, 10, 30, 5, 120, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+    None,
+])
+def test_the_fast_sqlite_datetime_conversion_writes_what_sqlalchemy_would(value: datetime | None) -> None:
+    dialect = sqlite.dialect()
+    assert _sqlite_utc(value) == UTCDateTime().dialect_impl(dialect).bind_processor(dialect)(value)  # type: ignore[misc]
