@@ -40,14 +40,17 @@ def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool
     from werkzeug.serving import make_server
 
     from api.app import build_services, create_app
-    from api.clock import build_scheduler
 
     settings = _settings(data_dir)
     services = build_services(settings)
     services.projector.start(settings.poll_interval_seconds)
     if demo:
         _demo(services, settings, port, host)
-    scheduler = None if no_clock else build_scheduler(services, blocking=False)
+    scheduler = None
+    if not no_clock:
+        from api.clock import build_scheduler  # APScheduler is slow to import: only when this process runs the clock
+
+        scheduler = build_scheduler(services, blocking=False)
     if scheduler:
         scheduler.start()
     app = create_app(settings, services=services)

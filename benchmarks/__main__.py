@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from benchmarks import http, lag, reads, rebuild, transfers
+from benchmarks import http, lag, reads, rebuild, scale, transfers
 from benchmarks.common import report
 
-BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag, "reads": reads}
+BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag, "reads": reads, "scale": scale}
+# Run only when named: generating a Beijing-sized data set takes many minutes.
+BY_NAME_ONLY = {"scale"}
 # Smaller sizes for a quick look; the recorded figures use the defaults.
 QUICK: dict[str, dict[str, int]] = {
     "rebuild": {"batches": 4, "per_event_sample": 1000},
@@ -28,6 +30,7 @@ QUICK: dict[str, dict[str, int]] = {
     "http": {"http_history": 2000, "confirms": 20, "http_rounds": 2},
     "lag": {"seconds": 5},
     "reads": {"accounts": 50_000, "read_samples": 500, "http_samples": 100},
+    "scale": {"scale_volunteers": 5000, "scale_events": 50000},
 }
 
 
@@ -60,19 +63,22 @@ TARGETS = (
     Target("lag", "lag_p99_ms", "commit to view at 200 commands/s (absolute, ms)", at_most=500),
     Target("lag", "achieved_vs_rate", "the 200 commands/s asked for", at_least=0.95),
     Target("reads", "max_p99_ms", "worst p99 of balance, statement and as-of reads (absolute, ms)", at_most=10),
+    Target("scale", "rebuild_10m_minutes_extrapolated", "10M events at this run's rebuild rate (absolute, minutes)", at_most=5),
+    Target("scale", "projector_peak_rss_mb", "the rebuilding projector's peak memory (absolute, MB)", at_most=1024),
+    Target("scale", "cold_start_seconds", "`timebank serve` spawned to its first 200 (absolute, s)", at_most=3),
     Target("reads", "p99_flatness", "the same queries on a 1,000-account view (p99 there / p99 here)", at_least=0.5),
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (all when none)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (all but {', '.join(sorted(BY_NAME_ONLY))} when none)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a quick look")
     for module in BENCHMARKS.values():
         module.add_arguments(parser)
     args = parser.parse_args()
-    names = args.names or list(BENCHMARKS)
+    names = args.names or [n for n in BENCHMARKS if n not in BY_NAME_ONLY]
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
