@@ -7,6 +7,8 @@ import json
 import os
 import secrets
 import shutil
+import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,3 +69,13 @@ def standalone(
     add_arguments(parser)
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL; SQLite files when omitted")
     report(run(parser.parse_args()))
+
+
+def stop_process(process: subprocess.Popen[Any], grace: float = 30) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `grace` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from typing import Any
 from uuid import UUID
 
 from api.app import build_services
-from benchmarks.common import server_env, standalone, throwaway_store
+from benchmarks.common import server_env, standalone, stop_process, throwaway_store
 from timebank.application import BatchEntry, TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
@@ -192,12 +191,7 @@ def gunicorn(settings: Settings, workers: int, threads: int) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def http_round(url: str, token: str, queues: list[list[UUID]], idempotency: bool) -> dict[str, Any]:

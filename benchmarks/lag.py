@@ -17,7 +17,6 @@ notification id. Prints a table and a JSON line.
 from __future__ import annotations
 
 import argparse
-import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +33,7 @@ from sqlalchemy import func, select
 
 from api.app import build_services
 from api.services import Services
-from benchmarks.common import server_env, standalone, throwaway_store
+from benchmarks.common import server_env, standalone, stop_process, throwaway_store
 from projections.db import positions
 from timebank.application import TimeBank, TransferRequest
 from timebank.domain.actors import Actor, Role
@@ -103,12 +102,7 @@ def projector_process(settings: Settings, poll_interval: float) -> Iterator[None
     try:
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def drive(services: Services, pairs: list[tuple[Actor, Actor]], rate: float, seconds: float, nudge: bool) -> tuple[list[tuple[float, int]], float]:
