@@ -20,7 +20,7 @@ class Attendance(Records):
     @retrying
     def check_in(self, actor: Actor, shift_id: UUID, volunteer_id: UUID, at: datetime | None = None) -> None:
         shift = self.get_shift(shift_id)
-        self.get_organization(shift.organization_id).require_organizer(actor)
+        self._require_organizer(actor, shift.organization_id)
         now = self._now()
         service_date = local_date(at or now)
         if service_date <= local_date(now):
@@ -32,7 +32,7 @@ class Attendance(Records):
     def check_out(self, actor: Actor, shift_id: UUID, volunteer_id: UUID, at: datetime | None = None) -> UUID:
         """Close attendance and record the served minutes as a pending service record."""
         shift = self.get_shift(shift_id)
-        self.get_organization(shift.organization_id).require_organizer(actor)
+        self._require_organizer(actor, shift.organization_id)
         return self._check_out(shift, volunteer_id, at, actor.ref, automatic=False)
 
     def _check_out(self, shift: Shift, volunteer_id: UUID, at: datetime | None, actor: str, *, automatic: bool) -> UUID:

@@ -144,9 +144,12 @@ class TimeBankBase(Application):
     def reset_last_position() -> None:
         _last_position.set(None)
 
-    def _get(self, cls: type[A], aggregate_id: UUID, field: str, what: str) -> A:
+    def _get(self, cls: type[A], aggregate_id: UUID, field: str, what: str, *, read_only: bool = False) -> A:
+        """The aggregate, or NotFound naming `field`. `read_only` skips copying it out of the aggregate
+        cache: only for a caller that reads it and lets it go (an authorization check), never one that
+        changes or saves it."""
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id, deepcopy_from_cache=not read_only)
         except AggregateNotFoundError:
             raise NotFound(f"{what} {aggregate_id} not found", field=field) from None
         if not isinstance(aggregate, cls):
@@ -224,7 +227,7 @@ class TimeBankBase(Application):
 
     def authenticate(self, secret: str) -> Actor | None:
         try:
-            token: Any = self.repository.get(token_id(secret))
+            token: Any = self.repository.get(token_id(secret), deepcopy_from_cache=False)  # read, never changed
         except AggregateNotFoundError:
             return None
         if not isinstance(token, AccessToken) or token.revoked:

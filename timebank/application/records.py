@@ -216,7 +216,7 @@ class Records(Exchanges):
     @retrying
     def confirm_record(self, actor: Actor, record_id: UUID) -> None:
         record = self.get_record(record_id)
-        self.get_organization(record.organization_id).require_organizer(actor)
+        self._require_organizer(actor, record.organization_id)
         now = self._now()
         record._require_status(PENDING)
         credit = self._settle_pending_credit(record, post=True, reason="confirmed", actor=actor.ref, at=now)
@@ -227,7 +227,7 @@ class Records(Exchanges):
     @retrying
     def reject_record(self, actor: Actor, record_id: UUID, reason: str) -> None:
         record = self.get_record(record_id)
-        self.get_organization(record.organization_id).require_organizer(actor)
+        self._require_organizer(actor, record.organization_id)
         now = self._now()
         record._require_status(PENDING)
         credit = self._settle_pending_credit(record, post=False, reason="rejected", actor=actor.ref, at=now)
@@ -247,7 +247,7 @@ class Records(Exchanges):
             record.request_correction(service_minutes, reason, actor.volunteer_id, actor.ref, now)
             self.save(record)
             return "requested"
-        self.get_organization(record.organization_id).require_organizer(actor)
+        self._require_organizer(actor, record.organization_id)
         record._require_status(PENDING, CONFIRMED)
         credits = rules.credits_for(service_minutes, record.category)
         account = self._account(record.volunteer_id)
@@ -288,7 +288,7 @@ class Records(Exchanges):
     def revoke_record(self, actor: Actor, record_id: UUID, reason: str) -> None:
         """Withdraw a confirmed record (e.g. found to be false); its credits go back by a new transfer."""
         record = self.get_record(record_id)
-        self.get_organization(record.organization_id).require_organizer(actor)
+        self._require_organizer(actor, record.organization_id)
         now = self._now()
         record._require_status(CONFIRMED)
         to_save: list[Aggregate] = [record]

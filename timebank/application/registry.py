@@ -126,6 +126,10 @@ class Registry(TimeBankBase):
     def get_organization(self, organization_id: UUID, field: str = "organization_id") -> Organization:
         return self._get(Organization, organization_id, field, "organization")
 
+    def _require_organizer(self, actor: Actor, organization_id: UUID, field: str = "organization_id") -> None:
+        """谁组织谁记录: the actor organizes this organization (read from the cache, not copied)."""
+        self._get(Organization, organization_id, field, "organization", read_only=True).require_organizer(actor)
+
     @retrying
     def verify_organization(self, actor: Actor, organization_id: UUID) -> None:
         org = self.get_organization(organization_id)

@@ -236,7 +236,7 @@ class Security(History):
         if claims is None or claims.get("role") != Role.VOLUNTEER.value:
             return None
         try:
-            session: Any = self.repository.get(UUID(str(claims.get("sid"))))
+            session: Any = self.repository.get(UUID(str(claims.get("sid"))), deepcopy_from_cache=False)  # read, never changed
         except (ValueError, AggregateNotFoundError):
             return None
         now = self._now()
