@@ -28,7 +28,7 @@ import random
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -40,7 +40,7 @@ from eventsourcing.domain import Aggregate
 from sqlalchemy import Engine, insert
 
 from api.app import build_services
-from api.crypto import AesGcmVault, WrappedKey, personal_data_keys
+from api.crypto import AesGcmVault, MemoryKeyStore, personal_data_keys
 from api.services import Services
 from timebank.application import BatchEntry, TimeBank, TransferRequest
 from timebank.clock import utcnow
@@ -110,39 +110,20 @@ ACTIVITIES: tuple[tuple[str, float], ...] = (("bulk", 0.55), ("declared", 0.30),
 EVENTS_PER_ACTIVITY = 0.55 * 3 + 0.30 * 8.2 + 0.06 * 10 + 0.05 * 3 + 0.04 * 3
 
 
-class _KeyBuffer:
-    """The vault's key store while generating: new wrapped keys wait here and go in one statement per chunk."""
-
-    def __init__(self) -> None:
-        self.pending: dict[UUID, WrappedKey] = {}
-
-    def add(self, key: WrappedKey) -> bool:
-        if key.subject_id in self.pending:
-            return False
-        self.pending[key.subject_id] = key
-        return True
-
-    def get_many(self, subject_ids: Iterable[UUID]) -> dict[UUID, WrappedKey]:
-        return {s: self.pending[s] for s in subject_ids if s in self.pending}
-
-    def replace(self, key: WrappedKey) -> None:
-        self.pending[key.subject_id] = key
-
-    def destroy(self, subject_id: UUID) -> bool:
-        return self.pending.pop(subject_id, None) is not None
-
-    def all_keys(self) -> Iterable[WrappedKey]:
-        return list(self.pending.values())
+class _KeyBuffer(MemoryKeyStore):
+    """The vault's key store while generating: new wrapped keys wait in memory and go to the real
+    store in one statement per chunk."""
 
     def flush(self, engine: Engine) -> int:
-        if not self.pending:
+        keys = list(self.all_keys())
+        if not keys:
             return 0
         now = utcnow()
-        rows = [{"subject_id": k.subject_id, "master_key_id": k.master_key_id, "wrapped": k.wrapped, "created_at": now}
-                for k in self.pending.values()]
+        rows = [{"subject_id": k.subject_id, "master_key_id": k.master_key_id, "wrapped": k.wrapped, "created_at": now} for k in keys]
         with engine.begin() as conn:
             conn.execute(insert(personal_data_keys), rows)
-        self.pending.clear()
+        for key in keys:
+            self.destroy(key.subject_id)
         return len(rows)
 
 
