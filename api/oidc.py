@@ -17,6 +17,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import natural_id
 from timebank.settings import Settings
@@ -27,8 +31,6 @@ PRIVILEGED = {"auditor": Role.AUDITOR, "admin": Role.ADMIN}
 
 class OidcVerifier:
     def __init__(self, issuer: str, audience: str, jwks: dict[str, Any], volunteer_claim: str = "volunteer_number") -> None:
-        from joserfc.jwk import KeySet  # imported here: most deployments have no provider, and it slows start-up
-
         self.issuer, self.audience, self.volunteer_claim = issuer, audience, volunteer_claim
         self._keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]  # a TypedDict of the same shape
 
@@ -58,9 +60,6 @@ class OidcVerifier:
         return isinstance(payload, dict) and payload.get("iss") == self.issuer
 
     def claims(self, token: str, now: float) -> dict[str, Any] | None:
-        from joserfc import jwt
-        from joserfc.errors import JoseError
-
         try:
             decoded = jwt.decode(token, self._keys, algorithms=ALGORITHMS)
             jwt.JWTClaimsRegistry(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from flask_smorest.pagination import PaginationMetadataSchema
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from stdnum.cn import ric
@@ -101,8 +102,6 @@ class RegisterVolunteerArgs(Schema):
             if "birth_date" in data and ric.get_birth_date(number) != data["birth_date"]:
                 raise ValidationError("birth_date does not match the resident ID number", "birth_date")
         if "phone" in data:
-            import phonenumbers  # imported on first use: it is slow to import and only registrations need it
-
             try:
                 parsed = phonenumbers.parse(data["phone"], "CN")
             except phonenumbers.NumberParseException:
