@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime, timezone
 from uuid import UUID, uuid4
 
@@ -211,3 +212,25 @@ class TestMalformedTransfers:
         owner = uuid4()
         account = TimeAccount(owner_id=owner, kind="volunteer", floor=0, actor="x", at=T0)
         assert account.id == TimeAccount.create_id(owner) != TimeAccount.create_id(uuid4())
+
+
+class TestCopies:
+    """The aggregate cache deep-copies an account on every load; the account copies itself cheaply."""
+
+    def test_a_copy_has_the_same_state_and_shares_nothing_that_changes(self) -> None:
+        account, other = funded(300), an_account()
+        held = transfer(account, other, 70, pending=True)
+        copied = copy.deepcopy(account)
+        assert copied is not account and copied.__dict__ == account.__dict__
+        assert copied.open_pending is not account.open_pending
+        assert copied.open_pending[str(held.id)] is not account.open_pending[str(held.id)]
+        transfer(copied, other, 20, pending=True)  # changes the copy: a hold and a pending event
+        copied.open_pending[str(held.id)][1] = 0
+        assert (account.pending_debits, len(account.open_pending)) == (70, 1)
+        assert account.open_pending[str(held.id)] == ["debit", 70]
+        assert len(account.collect_events()) > 0 and len(copied.collect_events()) > 0
+
+    def test_a_copy_inside_another_object_is_made_once(self) -> None:
+        account = funded(10)
+        pair = copy.deepcopy([account, account])
+        assert pair[0] is pair[1] and pair[0] is not account

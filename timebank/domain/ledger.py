@@ -9,6 +9,7 @@ their balance is minus what they issued, kept by a projection and checked by rec
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -67,6 +68,17 @@ class TimeAccount(Aggregate):
         self.pending_credits = 0
         self.pending_debits = 0
         self.open_pending: dict[str, list[object]] = {}  # transfer id -> [side, amount]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TimeAccount:
+        """The aggregate cache copies an account on every load. Every attribute but two holds an
+        immutable value, so a copy shares those and copies the open holds and the pending events:
+        the library's generic deep copy walked every hold, and a busy account can hold hundreds."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied.open_pending = {k: list(v) for k, v in self.open_pending.items()}
+        copied.__dict__["_pending_events"] = list(self.__dict__["_pending_events"])
+        memo[id(self)] = copied
+        return copied
 
     @property
     def available(self) -> int:
