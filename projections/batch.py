@@ -120,23 +120,11 @@ class Batch:
         return key if isinstance(key, tuple) else (key,)
 
     def _entry(self, table: Table, key: Key) -> _Entry:
-        entries = self._entries.setdefault(table.name, {})
-        entry = entries.get(key)
-        if entry is not None:
-            return entry
-        self._tables[table.name] = table
-        hit, row = self.cache.get(table, key) if self.cache is not None else (False, None)
-        if not hit:
-            row = self._load(table, key)
-        entry = _Entry(_LOADED if row is not None else _ABSENT, row)
-        entries[key] = entry
+        entry = self._entries.get(table.name, {}).get(key)
+        if entry is None:
+            self.prefetch(table, [key])  # from the cache, or one query
+            entry = self._entries[table.name][key]
         return entry
-
-    def _load(self, table: Table, key: Key) -> Row | None:
-        self.loads += 1
-        pk = _primary_key(table)
-        found = self.conn.execute(select(table).where(and_(*(c == v for c, v in zip(pk, key, strict=True))))).mappings().first()
-        return dict(found) if found is not None else None
 
     def prefetch(self, table: Table, keys: Iterable[Any]) -> None:
         """Load many rows in a few queries (one per chunk of keys) before the handlers ask for them."""
