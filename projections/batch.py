@@ -113,7 +113,7 @@ class Batch:
         self._entries: dict[str, dict[Key, _Entry]] = {}
         self._appended: dict[str, list[Row]] = {}
         self._tables: dict[str, Table] = {}
-        self.loads = 0  # rows read from the database (for benchmarks and tests)
+        self.loads = 0  # rows asked of the database (tests check that the cache and prefetch spare them)
 
     # Reading -----------------------------------------------------------------
     def _key(self, table: Table, key: Any) -> Key:

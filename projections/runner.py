@@ -90,7 +90,6 @@ class Projector:
         self._lock = threading.RLock()  # one page at a time per projector, whichever thread asks
         self._cache = RowCache(cache_rows)  # rows as this projector last wrote them, per table
         self._written: dict[str, int] = {}  # the positions this projector last wrote
-        self.rows_loaded = 0  # rows read back from the views (cache misses), for benchmarks
 
     def by_name(self, name: str) -> Projection:
         for projection in self.projections:
@@ -196,7 +195,6 @@ class Projector:
                 raise
             batch.remember()
             self._written.update({p.name: last for p in behind})
-            self.rows_loaded += batch.loads
             return last - start
 
     def _forget(self) -> None:
