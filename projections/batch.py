@@ -15,7 +15,6 @@ projector then replays the whole page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from itertools import islice
@@ -238,39 +237,33 @@ class Batch:
 # is compiled once per dialect; each row's values go through the columns' own bind processors (so
 # a UUID or a datetime is stored exactly as SQLAlchemy would store it) straight to the driver.
 
-@dataclass(frozen=True)
-class _Statement:
-    statement: Any  # a Core statement whose bind names are `k_<column>` (keys) and `v_<column>` or the column's name
-    name: str  # for the cache of compiled forms
-
-
+# Each statement is built once (functools.cache keeps it, so it is also the key of its compiled
+# forms). Bind names are `k_<column>` for keys and `v_<column>` for values.
 @cache
-def _insert_statement(table: Table, appended: bool) -> _Statement:
+def _insert_statement(table: Table, appended: bool) -> Any:
     columns = [c.name for c in table.columns if not (appended and c.primary_key and c.autoincrement is True)]
-    return _Statement(insert(table).values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}),
-                      f"insert {table.name} {appended}")
+    return insert(table).values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns})
 
 
 @cache
-def _update_statement(table: Table, columns: frozenset[str]) -> _Statement:
+def _update_statement(table: Table, columns: frozenset[str]) -> Any:
     pk = _primary_key(table)
-    statement = update(table).where(and_(*(c == bindparam(f"k_{c.name}", type_=c.type) for c in pk))).values(
+    return update(table).where(and_(*(c == bindparam(f"k_{c.name}", type_=c.type) for c in pk))).values(
         {name: bindparam(f"v_{name}", type_=table.c[name].type) for name in sorted(columns)}
     )
-    return _Statement(statement, f"update {table.name} {sorted(columns)}")
 
 
 @cache
-def _delete_statement(table: Table) -> _Statement:
+def _delete_statement(table: Table) -> Any:
     pk = _primary_key(table)
-    return _Statement(delete(table).where(and_(*(c == bindparam(f"k_{c.name}", type_=c.type) for c in pk))), f"delete {table.name}")
+    return delete(table).where(and_(*(c == bindparam(f"k_{c.name}", type_=c.type) for c in pk)))
 
 
 @cache
-def _compiled(statement: _Statement, dialect: Dialect) -> tuple[str, bool, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]:
+def _compiled(statement: Any, dialect: Dialect) -> tuple[str, bool, tuple[tuple[str, str, Callable[[Any], Any] | None], ...]]:
     """The SQL text, whether parameters are positional, and per parameter: its bind name, the row
     key it takes its value from, and its type's bind processor."""
-    compiled = statement.statement.compile(dialect=dialect)
+    compiled = statement.compile(dialect=dialect)
     names = compiled.positiontup if compiled.positional else list(compiled.binds)
     assert names is not None
     params = tuple((name, name[2:], _processor(compiled.binds[name].type, dialect)) for name in names)
@@ -308,7 +301,7 @@ def _tuples(params: tuple[tuple[str, str, Callable[[Any], Any] | None], ...], ro
     return values
 
 
-def _many(conn: Connection, statement: _Statement, rows: list[Row]) -> None:
+def _many(conn: Connection, statement: Any, rows: list[Row]) -> None:
     sql, positional, params = _compiled(statement, conn.dialect)
     if positional:
         conn.exec_driver_sql(sql, _tuples(params, rows))
