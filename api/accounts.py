@@ -12,7 +12,7 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import READ_ALL, actor, hidden
+from api.auth import actor, hidden
 from api.ledger_schemas import (
     AccountArgs,
     AccountListArgs,
@@ -25,7 +25,7 @@ from api.ledger_schemas import (
 from api.schemas import MinPositionArgs
 from api.services import services
 from projections import ledger_queries
-from timebank.domain.errors import Forbidden
+from timebank.domain.permissions import require
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/accounts", description="Time accounts (时间银行): balances in credit-minutes.")
 
@@ -34,13 +34,14 @@ CSV_COLUMNS = ("seq", "at", "transfer_id", "kind", "phase", "amount", "balance",
 
 
 def readable_account(some_id: UUID, min_position: int | None) -> UUID:
-    """The account named by its id or its owner's id, if this reader may see it (else 404)."""
+    """The account named by its id or its owner's id, if this reader may see it (else 404). Who owns
+    it comes from the view; whether the reader organizes an owning organization, from the registry."""
     who = actor()
     with services().read(min_position) as conn:
-        account_id = ledger_queries.account_id_of(conn, some_id)
-    if account_id is None or not services().timebank.may_read_account(who, account_id):
+        found = ledger_queries.account_owner(conn, some_id)
+    if found is None or not services().timebank.may_read_account(who, found[1], found[2]):
         raise hidden("account", some_id, "account_id")
-    return account_id
+    return found[0]
 
 
 @blp.route("")
@@ -50,8 +51,7 @@ class Accounts(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """List all accounts (auditors and admins)"""
-        if actor().role not in READ_ALL:
-            raise Forbidden("only auditors and admins list all accounts")
+        require(actor(), "account.list")
         with services().read(args.get("min_position")) as conn:
             items, pagination_parameters.item_count = ledger_queries.accounts_page(
                 conn, args.get("kind"), pagination_parameters.page_size, pagination_parameters.first_item

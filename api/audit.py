@@ -7,12 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import READ_ALL, actor
+from api.auth import actor
 from api.ledger_schemas import ReconciliationSchema, RuleSetSchema
 from api.schemas import MinPositionArgs
 from api.services import services
 from projections import ledger_queries
-from timebank.domain.errors import Forbidden
+from timebank.domain.permissions import require
 
 blp = Blueprint("audit", __name__, url_prefix="/api", description="Reconciliation and rule sets, for auditors.")
 
@@ -23,8 +23,7 @@ class Reconciliation(MethodView):
     @blp.response(200, ReconciliationSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Reconcile credits issued with confirmed service minutes, per organization and in total (auditors, admins)"""
-        if actor().role not in READ_ALL:
-            raise Forbidden("only auditors and admins reconcile the ledger")
+        require(actor(), "ledger.reconcile")
         with services().read(args.get("min_position")) as conn:
             return ledger_queries.reconciliation(conn, services().timebank.rules)
 

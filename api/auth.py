@@ -11,10 +11,10 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import Unauthorized
 
 from api.services import services
-from timebank.domain.actors import Actor, Role
+from timebank.domain.actors import Actor
 from timebank.domain.errors import NotFound
+from timebank.domain.permissions import permits
 
-READ_ALL = (Role.ADMIN, Role.AUDITOR)
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -86,28 +86,19 @@ def hidden(what: str, object_id: UUID, field: str) -> NotFound:
     return NotFound(f"{what} {object_id} not found", field=field)
 
 
-def require_self_or_reader(volunteer_id: UUID, what: str = "volunteer", field: str = "volunteer_id") -> Actor:
-    """The volunteer themself, an auditor or an admin."""
+def may(action: str, *, about: UUID | None = None, organization_id: UUID | None = None, party: bool = False) -> bool:
+    """Whether the caller may do `action` to an object (the table: timebank/domain/permissions.py).
+    `about`: the volunteer the object is about; `organization_id`: the organization it belongs to."""
     who = actor()
-    if who.role in READ_ALL or (who.role is Role.VOLUNTEER and who.id == volunteer_id):
-        return who
-    raise hidden(what, volunteer_id, field)
+
+    def organizes() -> bool:
+        return organization_id is not None and services().timebank.is_organizer(who, organization_id)
+
+    return permits(who, action, about=about, organizes=organizes, party=party)
 
 
-def require_organizer_or_reader(organization_id: UUID, what: str, object_id: UUID, field: str) -> Actor:
-    who = actor()
-    if who.role in READ_ALL or services().timebank.is_organizer(who, organization_id):
-        return who
-    raise hidden(what, object_id, field)
-
-
-def can_see_roster(organization_id: UUID) -> bool:
-    who = actor()
-    return who.role in READ_ALL or services().timebank.is_organizer(who, organization_id)
-
-
-def can_see_record(record: dict[str, Any]) -> bool:
-    who = actor()
-    if who.role in READ_ALL or (who.role is Role.VOLUNTEER and who.id == record["volunteer_id"]):
-        return True
-    return services().timebank.is_organizer(who, record["organization_id"])
+def require_readable(action: str, what: str, object_id: UUID, field: str, **facts: Any) -> Actor:
+    """The caller, if they may read the object; else the object is hidden (404)."""
+    if not may(action, **facts):
+        raise hidden(what, object_id, field)
+    return actor()

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import READ_ALL, actor, hidden
+from api.auth import actor, hidden, may
 from api.ledger_schemas import (
     AcceptedSchema,
     AcceptOfferArgs,
@@ -28,9 +28,8 @@ blp = Blueprint("exchanges", __name__, url_prefix="/api/exchanges", description=
 
 def _for_reader(exchange: dict[str, Any]) -> dict[str, Any]:
     """Who offered is shown to the requester, the members who offered, and readers; the board sees a count."""
-    who = actor()
     parties = {exchange["requester_id"], exchange["provider_id"], *(o["provider_id"] for o in exchange.get("offers", []))}
-    if who.role not in READ_ALL and who.id not in parties:
+    if not may("exchange.read_offers", party=actor().id in parties):
         exchange = {**exchange, "offers": [], "hold_transfer_id": None}
     return exchange
 

@@ -8,11 +8,12 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from api.idempotency import KEY_PATTERN
 from api.schemas import MinPositionArgs, Text, d
-from timebank.application.ledger import MAX_LINKED_TRANSFERS, MAX_PENDING_TIMEOUT_SECONDS, REQUESTABLE_KINDS
+from timebank.application.ledger import MAX_LINKED_TRANSFERS
 from timebank.domain.exchange import MAX_EXCHANGE_MINUTES
 from timebank.domain.ledger import KINDS
 from timebank.domain.places import BEIJING_DISTRICTS
 from timebank.domain.rules import GIFT_RELATIONS
+from timebank.domain.transfer_rules import MAX_PENDING_TIMEOUT_SECONDS, REQUESTABLE_KINDS
 
 ACCOUNT_KINDS = ("volunteer", "organization", "pool", "issuance", "redemption")
 PHASES = ("pending", "posted", "voided")

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import actor, can_see_record, require_organizer_or_reader, require_self_or_reader
+from api.auth import actor, may, require_readable
 from api.schemas import (
     BatchArgs,
     BatchResultSchema,
@@ -57,7 +57,7 @@ class RecordById(MethodView):
         actor()
         with services().read(args.get("min_position")) as conn:
             found = queries.service_record(conn, record_id)
-        if found is None or not can_see_record(found):
+        if found is None or not may("record.read", about=found["volunteer_id"], organization_id=found["organization_id"]):
             raise NotFound(f"service record {record_id} not found", field="record_id")
         return found
 
@@ -112,7 +112,7 @@ class VolunteerRecords(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], volunteer_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
         """List a volunteer's service records, newest service first"""
-        require_self_or_reader(volunteer_id)
+        require_readable("volunteer.read", "volunteer", volunteer_id, "volunteer_id", about=volunteer_id)
         min_position = args.pop("min_position", None)
         with services().read(min_position) as conn:
             items, pagination_parameters.item_count = queries.service_records_page(
@@ -129,7 +129,9 @@ class OrganizationRecords(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], organization_id: UUID, pagination_parameters: Any) -> list[dict[str, Any]]:
         """List an organization's service records (its organizers, auditors, admins)"""
-        require_organizer_or_reader(organization_id, "organization", organization_id, "organization_id")
+        require_readable(
+            "organization.read_records", "organization", organization_id, "organization_id", organization_id=organization_id
+        )
         min_position = args.pop("min_position", None)
         with services().read(min_position) as conn:
             items, pagination_parameters.item_count = queries.service_records_page(

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import actor, can_see_roster
+from api.auth import actor, may
 from api.schemas import AttendanceArgs, CreatedSchema, MinPositionArgs, ShiftSchema, SignUpArgs
 from api.services import services
 from projections import queries
@@ -28,7 +28,7 @@ class ShiftById(MethodView):
             found = queries.shift(conn, shift_id, with_roster=True)
         if found is None:
             raise NotFound(f"shift {shift_id} not found", field="shift_id")
-        if not can_see_roster(found["organization_id"]):
+        if not may("shift.roster", organization_id=found["organization_id"]):
             found.pop("roster")
         return found
 

@@ -64,9 +64,11 @@ class TransferById(MethodView):
         who = actor()
         with services().read(args.get("min_position")) as conn:
             found = ledger_queries.transfer(conn, transfer_id)
-        if found is None or not services().timebank.may_see_transfer(
-            who, found["created_by"], found["debit_account_id"], found["credit_account_id"]
-        ):
+            owners = [] if found is None else [
+                (owner[1], owner[2]) for a in ("debit_account_id", "credit_account_id")
+                if (owner := ledger_queries.account_owner(conn, found[a])) is not None
+            ]
+        if found is None or not services().timebank.may_read_transfer(who, found["created_by"], owners):
             raise hidden("transfer", transfer_id, "transfer_id")
         return found
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import actor, public, require_self_or_reader
+from api.auth import actor, public, require_readable
 from api.schemas import MinPositionArgs, RegisterVolunteerArgs, RegistrationSchema, VolunteerSchema
 from api.services import services
 from projections import queries
@@ -39,7 +39,7 @@ class VolunteerById(MethodView):
     @blp.response(200, VolunteerSchema)
     def get(self, args: dict[str, Any], volunteer_id: UUID) -> dict[str, Any]:
         """Show a volunteer (themself, auditors, admins)"""
-        require_self_or_reader(volunteer_id)
+        require_readable("volunteer.read", "volunteer", volunteer_id, "volunteer_id", about=volunteer_id)
         with services().read(args.get("min_position")) as conn:
             found = queries.volunteer(conn, volunteer_id)
         if found is None:

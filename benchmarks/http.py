@@ -41,6 +41,7 @@ from timebank.application import BatchEntry, TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ledger import TimeAccount, resolve_transfer
+from timebank.domain.recording import new_record
 from timebank.domain.service_record import PENDING
 from timebank.settings import Settings
 
@@ -73,7 +74,7 @@ def _pending(app: TimeBank, who: Actor, project_id: UUID, count: int) -> list[UU
     """`count` pending self-declared records of `who`, saved together: the events declare_service
     writes for each (the record, its pending credit transfer, an account event), without the daily
     declaration totals, which confirming does not touch. One save, not one command per record,
-    keeps the setup short."""
+    keeps the setup short (the domain's own `new_record`, as the commands make them)."""
     assert who.id is not None
     project = app.get_project(project_id)
     account = app._account(who.id)
@@ -82,9 +83,11 @@ def _pending(app: TimeBank, who: Actor, project_id: UUID, count: int) -> list[UU
     saved: list[Any] = []
     ids = []
     for n in range(count):
-        record, credit = app._new_record(
-            volunteer_id=who.id, project=project, shift=None, service_date=today - timedelta(days=n % 7), service_minutes=MINUTES,
-            content="bench", place=None, source="self_declared", status=PENDING, flags=[], actor=who.ref, now=now, account=account,
+        day = today - timedelta(days=n % 7)
+        record, credit = new_record(
+            volunteer_id=who.id, project=project, shift=None, service_date=day, service_minutes=MINUTES,
+            content="bench", place=None, source="self_declared", status=PENDING, flags=[], rules=app.rules.in_force(day),
+            calendar=app.calendar, account=account, actor=who.ref, now=now,
         )
         saved += [record, *credit[:1]]
         ids.append(record.id)

@@ -16,19 +16,29 @@ from projections.exchanges import exchanges, offers
 from projections.queries import _page
 from projections.service_records import service_records
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
-from timebank.domain.ledger import POOL, POOL_DISTRICTS, TimeAccount
+from timebank.domain.ledger import ORGANIZATION, POOL, POOL_DISTRICTS, VOLUNTEER, TimeAccount
 from timebank.domain.rules import RuleBook
 
 RECORD_REFERENCE = "service-record:"
 
 
+def account_owner(conn: Connection, some_id: UUID) -> tuple[UUID, str, UUID | None] | None:
+    """(account id, kind, owner id) of an account named by its own id or by its owner's (volunteer,
+    organization), from the view; pools and system accounts have no owner. None: no such account."""
+    for candidate in (some_id, TimeAccount.create_id(some_id)):
+        row: Any = conn.execute(select(accounts.c.kind, accounts.c.owner_id).where(accounts.c.id == candidate)).first()
+        if row is not None:
+            return candidate, row.kind, row.owner_id if row.kind in (VOLUNTEER, ORGANIZATION) else None
+    # A pool no one has touched yet, or a system account before its first movement, holds 0.
+    if some_id in POOL_DISTRICTS:
+        return some_id, POOL, None
+    return (some_id, DERIVED_ACCOUNTS[some_id], None) if some_id in DERIVED_ACCOUNTS else None
+
+
 def account_id_of(conn: Connection, some_id: UUID) -> UUID | None:
     """An account is named by its own id or by its owner's (volunteer, organization)."""
-    for candidate in (some_id, TimeAccount.create_id(some_id)):
-        if conn.execute(select(accounts.c.id).where(accounts.c.id == candidate)).first():
-            return candidate
-    # A pool no one has touched yet, or a system account before its first movement, holds 0.
-    return some_id if some_id in POOL_DISTRICTS or some_id in DERIVED_ACCOUNTS else None
+    found = account_owner(conn, some_id)
+    return None if found is None else found[0]
 
 
 def _figures(posted: int, pending_credits: int, pending_debits: int) -> dict[str, int]:

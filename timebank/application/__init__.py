@@ -1,14 +1,19 @@
 """The TimeBank application: one method per use case (load, act, save); the only place that saves.
 
-The use cases are layered by module, each class adding one group to the one before:
-base (infrastructure, tokens) -> registry -> ledger -> exchanges -> records -> attendance -> history
--> security (logins, sessions, erasure) -> TimeBank.
+Each module holds one group of use cases as a sibling class over `TimeBankBase` (base.py: the
+shared loaders and ledger steps); `TimeBank` composes them here, once. A group calls only the base
+and the domain, never another group, so a reader of one module needs no other module to follow it.
 """
 
 from __future__ import annotations
 
-from timebank.application.base import BatchEntry, DateAsISO, Registration, retrying
-from timebank.application.ledger import TransferRequest, TransferResult
+from timebank.application.attendance import Attendance
+from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeBankBase, retrying
+from timebank.application.exchanges import Exchanges
+from timebank.application.history import History
+from timebank.application.ledger import Ledger, TransferRequest, TransferResult
+from timebank.application.records import Records
+from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
 from timebank.domain.credentials import Credentials
 from timebank.domain.ledger import TimeAccount
@@ -16,8 +21,10 @@ from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer
 
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security)
 
-class TimeBank(Security):
+
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"

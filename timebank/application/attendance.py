@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
-from timebank.application.base import retrying
-from timebank.application.records import Records
+from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor
 from timebank.domain.errors import RuleViolation
+from timebank.domain.recording import auto_check_out_at, check_recording_deadline, new_record
 from timebank.domain.service_record import PENDING
 from timebank.domain.shift import Shift
 
 
-class Attendance(Records):
+class Attendance(TimeBankBase):
     """Check-in and check-out (签到/签退); a check-out records the served minutes."""
 
     @retrying
@@ -24,7 +24,7 @@ class Attendance(Records):
         now = self._now()
         service_date = local_date(at or now)
         if service_date <= local_date(now):
-            self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date, "at"), "at")
+            check_recording_deadline(self.calendar, service_date, local_date(now), self._rules_on(service_date, "at"), "at")
         shift.check_in(volunteer_id, at or now, actor.ref, now)
         self.save(shift)
 
@@ -41,29 +41,26 @@ class Attendance(Records):
         if checked_in_at is None:
             raise RuleViolation("this volunteer has not checked in", field="volunteer_id")
         service_date = local_date(checked_in_at)
-        self._recording_deadline_check(service_date, local_date(now), self._rules_on(service_date, "at"), "at")
+        rules = self._rules_on(service_date, "at")
+        check_recording_deadline(self.calendar, service_date, local_date(now), rules, "at")
         minutes = shift.check_out(volunteer_id, at or now, actor, now, automatic=automatic)
         project = self.get_project(shift.project_id)
-        record, credit = self._new_record(
-            volunteer_id=volunteer_id, project=project, shift=shift, service_date=local_date(checked_in_at),
+        record, credit = new_record(
+            volunteer_id=volunteer_id, project=project, shift=shift, service_date=service_date,
             service_minutes=minutes, content=shift.title, place=shift.place, source="check_out", status=PENDING,
-            flags=["auto_closed"] if automatic else [], actor=actor, now=now,
+            flags=["auto_closed"] if automatic else [], rules=rules, calendar=self.calendar,
+            account=self._account(volunteer_id), actor=actor, now=now,
         )
         self.save(shift, record, *credit)
         return record.id
-
 
     @retrying
     def auto_check_out(self, shift_id: UUID, volunteer_id: UUID, actor: Actor) -> UUID | None:
         """Close a check-in left open past the configured hours, at the shift's end, flagged."""
         shift = self.get_shift(shift_id)
         checked_in_at = shift.checked_in.get(str(volunteer_id))
-        now = self._now()
         if checked_in_at is None:
             return None
-        rules = self._rules_on(local_date(checked_in_at))
-        if (now - checked_in_at).total_seconds() < rules.auto_check_out_after_hours * 3600:
-            return None
-        out = min(max(shift.ends_at, checked_in_at + timedelta(minutes=1)), now)
-        return self._check_out(shift, volunteer_id, out, actor.ref, automatic=True)
+        out = auto_check_out_at(shift, volunteer_id, self._now(), self._rules_on(local_date(checked_in_at)))
+        return None if out is None else self._check_out(shift, volunteer_id, out, actor.ref, automatic=True)
 

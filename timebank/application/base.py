@@ -1,4 +1,7 @@
-"""The application's foundation: retries, transcodings, positions, loading helpers and access tokens."""
+"""The application's foundation, shared by every group of use cases: retries, transcodings,
+positions, the shared loaders (volunteers, organizations, projects, shifts, records, transfers,
+accounts), the ledger steps several groups take (loading accounts, settling a pending transfer, the
+storage cap), and access tokens. Use-case groups inherit this class and nothing else."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import hashlib
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,17 +22,31 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 
 from timebank.application.ports import PasswordHasher, TokenSigner, Vault, keyed_hash
-from timebank.clock import utcnow
+from timebank.clock import local_date, utcnow
 from timebank.domain.access import AccessToken, token_id
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import ConcurrencyConflict, InvalidInput, NotFound, RuleViolation
+from timebank.domain.ids import ISSUANCE_ACCOUNT_ID, REDEMPTION_ACCOUNT_ID
 from timebank.domain.ledger import (
+    DERIVED_ACCOUNT_IDS,
+    ORGANIZATION,
+    POOL,
+    POOL_DISTRICTS,
+    VOLUNTEER,
     TimeAccount,
+    Transfer,
+    open_pool,
+    pool_account_id,
+    resolve_transfer,
 )
+from timebank.domain.organization import Organization
+from timebank.domain.permissions import permits, require
+from timebank.domain.project import Project
 from timebank.domain.rules import RuleBook, RuleSet, WeekdayCalendar, WorkingCalendar
-from timebank.domain.volunteer import (
-    Volunteer,
-)
+from timebank.domain.service_record import ServiceRecord
+from timebank.domain.shift import Shift
+from timebank.domain.transfer_rules import cap_overflow, over_cap
+from timebank.domain.volunteer import Volunteer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -167,6 +184,120 @@ class TimeBankBase(Application):
 
     def _account(self, owner_id: UUID) -> TimeAccount:
         return self._get(TimeAccount, TimeAccount.create_id(owner_id), "volunteer_id", "account of")
+
+    # Shared loaders --------------------------------------------------------------
+    def get_volunteer(self, volunteer_id: UUID) -> Volunteer:
+        return self._get(Volunteer, volunteer_id, "volunteer_id", "volunteer")
+
+    def get_organization(self, organization_id: UUID, field: str = "organization_id") -> Organization:
+        return self._get(Organization, organization_id, field, "organization")
+
+    def get_project(self, project_id: UUID, field: str = "project_id") -> Project:
+        return self._get(Project, project_id, field, "project")
+
+    def get_shift(self, shift_id: UUID, field: str = "shift_id") -> Shift:
+        return self._get(Shift, shift_id, field, "shift")
+
+    def get_record(self, record_id: UUID) -> ServiceRecord:
+        return self._get(ServiceRecord, record_id, "record_id", "service record")
+
+    def get_transfer(self, transfer_id: UUID, field: str = "transfer_id") -> Transfer:
+        return self._get(Transfer, transfer_id, field, "transfer")
+
+    def is_organizer(self, actor: Actor, organization_id: UUID) -> bool:
+        """Whether the actor organizes this organization (read from the cache, not copied)."""
+        try:
+            return self._get(Organization, organization_id, "organization_id", "organization", read_only=True).is_organizer(actor)
+        except NotFound:
+            return False
+
+    def _require_organizer(self, actor: Actor, organization_id: UUID, field: str = "organization_id") -> None:
+        """谁组织谁记录: the actor organizes this organization (read from the cache, not copied)."""
+        self._get(Organization, organization_id, field, "organization", read_only=True).require_organizer(actor)
+
+    @staticmethod
+    def _volunteer_id(actor: Actor, action: str) -> UUID:
+        """The acting volunteer's id, for an action any volunteer may take (the policy table says which)."""
+        require(actor, action)
+        assert actor.id is not None
+        return actor.id
+
+    # Access to accounts and transfers (the table is timebank/domain/permissions.py) -------
+    def acts_for_account(self, actor: Actor, kind: str, owner_id: UUID | None) -> bool:
+        """Owners act for volunteer accounts, organizers for their organization's, admins for the rest."""
+        if kind == VOLUNTEER:
+            return permits(actor, "account.spend", about=owner_id)
+        if kind == ORGANIZATION:
+            return owner_id is not None and permits(
+                actor, "organization_account.grant", organizes=lambda: self.is_organizer(actor, owner_id)
+            )
+        return permits(actor, "pool.grant")
+
+    def may_read_account(self, actor: Actor, kind: str, owner_id: UUID | None) -> bool:
+        """Owners (organizers for their organization's), auditors, admins; pools and system accounts are public."""
+        if kind not in (VOLUNTEER, ORGANIZATION):
+            return permits(actor, "public_account.read")
+        return permits(
+            actor, "account.read", about=owner_id if kind == VOLUNTEER else None,
+            organizes=lambda: kind == ORGANIZATION and owner_id is not None and self.is_organizer(actor, owner_id),
+        )
+
+    def may_read_transfer(self, actor: Actor, created_by: str, owners: Iterable[tuple[str, UUID | None]]) -> bool:
+        """Its parties (who act for either account), whoever made it, auditors and admins."""
+        return permits(
+            actor, "transfer.read", creator=created_by == actor.ref,
+            party=lambda: any(self.acts_for_account(actor, kind, owner) for kind, owner in owners),
+        )
+
+    def account_owner_kind(self, account_id: UUID) -> tuple[str, UUID | None]:
+        """(kind, owner id) of an account, from the store; derived accounts and pools have no owner."""
+        if account_id == ISSUANCE_ACCOUNT_ID:
+            return "issuance", None
+        if account_id == REDEMPTION_ACCOUNT_ID:
+            return "redemption", None
+        if account_id in POOL_DISTRICTS:
+            return POOL, None
+        account = self._get(TimeAccount, account_id, "account_id", "account", read_only=True)
+        return account.kind, account.owner_id
+
+    # Ledger steps several use cases take -------------------------------------------
+    def _load_account(self, account_id: UUID, loaded: dict[UUID, TimeAccount], field: str, now: datetime) -> TimeAccount | None:
+        """The account aggregate (None for a derived account); a district pool opens on first use."""
+        if account_id in DERIVED_ACCOUNT_IDS:
+            return None
+        if account_id in loaded:
+            return loaded[account_id]
+        try:
+            account: Any = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            if account_id not in POOL_DISTRICTS:
+                raise NotFound(f"account {account_id} not found", field=field) from None
+            account = open_pool(POOL_DISTRICTS[account_id], "system:ledger", now)
+        if not isinstance(account, TimeAccount):
+            raise NotFound(f"account {account_id} not found", field=field)
+        loaded[account_id] = account
+        return account
+
+    def _overflows(self, accounts: Iterable[TimeAccount], rules: RuleSet, cause: UUID, loaded: dict[UUID, TimeAccount], now: datetime) -> list[Aggregate]:
+        """The storage cap: move what volunteer accounts hold above it to their district's pool.
+        Pools it opens are added to `loaded`, so the caller saves them."""
+        moved: list[Aggregate] = []
+        for account in list(accounts):
+            if over_cap(account, rules) > 0:
+                assert account.district is not None
+                pool = self._load_account(pool_account_id(account.district), loaded, "credit_account_id", now)
+                assert pool is not None
+                moved.append(cap_overflow(account, pool, rules, cause, now))
+        return moved
+
+    def _resolve(self, transfer: Transfer, amount: int, reason: str, actor: str, now: datetime) -> list[Aggregate]:
+        """Post (amount > 0) or void a pending transfer on both sides; returns what to save."""
+        loaded: dict[UUID, TimeAccount] = {}
+        debit = self._load_account(transfer.debit_account_id, loaded, "debit_account_id", now)
+        credit = self._load_account(transfer.credit_account_id, loaded, "credit_account_id", now)
+        resolve_transfer(transfer, debit, credit, posted_amount=amount, reason=reason, actor=actor, at=now)
+        overflow = self._overflows(loaded.values(), self._rules_on(local_date(now), "transfer_id"), transfer.id, loaded, now) if amount else []
+        return [transfer, *overflow, *loaded.values()]
 
     def _rules_on(self, day: date, field: str = "service_date") -> RuleSet:
         try:

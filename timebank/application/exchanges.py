@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from timebank.application.base import retrying
-from timebank.application.ledger import Ledger
+from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor
 from timebank.domain.errors import InvalidInput
@@ -14,7 +13,7 @@ from timebank.domain.ledger import EXCHANGE, TimeAccount, open_transfer
 from timebank.domain.places import BEIJING_DISTRICTS
 
 
-class Exchanges(Ledger):
+class Exchanges(TimeBankBase):
     """互助: a member asks for help, another offers it, and the requester pays when it was given."""
 
     def get_exchange(self, exchange_id: UUID) -> Exchange:
@@ -22,7 +21,7 @@ class Exchanges(Ledger):
 
     @retrying
     def request_exchange(self, actor: Actor, *, title: str, description: str, minutes: int, district: str) -> UUID:
-        requester = self._require_volunteer(actor)
+        requester = self._volunteer_id(actor, "exchange.request")
         Exchange.check_minutes(minutes)
         if district not in BEIJING_DISTRICTS:
             raise InvalidInput(f"district must be one of: {', '.join(BEIJING_DISTRICTS)}", field="district")
@@ -37,7 +36,7 @@ class Exchanges(Ledger):
 
     @retrying
     def offer_exchange(self, actor: Actor, exchange_id: UUID) -> None:
-        provider = self._require_volunteer(actor)
+        provider = self._volunteer_id(actor, "exchange.request")
         exchange = self.get_exchange(exchange_id)
         exchange.offer(provider, actor.ref, self._now())
         self.save(exchange)
@@ -45,7 +44,7 @@ class Exchanges(Ledger):
     @retrying
     def accept_exchange_offer(self, actor: Actor, exchange_id: UUID, provider_id: UUID) -> UUID:
         """The requester picks a provider; the credits are held from the requester's account. Returns the hold's id."""
-        requester = self._require_volunteer(actor)
+        requester = self._volunteer_id(actor, "exchange.request")
         exchange = self.get_exchange(exchange_id)
         now = self._now()
         rules = self._rules_on(local_date(now), "exchange_id")
@@ -64,7 +63,7 @@ class Exchanges(Ledger):
     @retrying
     def confirm_exchange(self, actor: Actor, exchange_id: UUID, minutes: int | None = None) -> None:
         """The requester confirms the help was received: the hold is posted (in part if fewer minutes)."""
-        requester = self._require_volunteer(actor)
+        requester = self._volunteer_id(actor, "exchange.request")
         exchange = self.get_exchange(exchange_id)
         now = self._now()
         paid = exchange.minutes if minutes is None else minutes
@@ -76,7 +75,7 @@ class Exchanges(Ledger):
     @retrying
     def cancel_exchange(self, actor: Actor, exchange_id: UUID, reason: str) -> None:
         """Either party withdraws before the help is confirmed; a hold is voided."""
-        member = self._require_volunteer(actor)
+        member = self._volunteer_id(actor, "exchange.request")
         exchange = self.get_exchange(exchange_id)
         now = self._now()
         exchange.cancel(member, reason, actor.ref, now)

@@ -11,9 +11,10 @@ from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.credentials import LoginPhone
-from timebank.domain.errors import ConcurrencyConflict, Conflict, Forbidden, InvalidInput, NotFound
+from timebank.domain.errors import ConcurrencyConflict, Conflict, InvalidInput
 from timebank.domain.ledger import ORGANIZATION, VOLUNTEER, TimeAccount
 from timebank.domain.organization import Organization
+from timebank.domain.permissions import require
 from timebank.domain.project import CATEGORIES, Project
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import (
@@ -102,17 +103,9 @@ class Registry(TimeBankBase):
                 return number
         raise ConcurrencyConflict("could not allocate a volunteer number; try again")
 
-    def get_volunteer(self, volunteer_id: UUID) -> Volunteer:
-        return self._get(Volunteer, volunteer_id, "volunteer_id", "volunteer")
-
     # Organizations -------------------------------------------------------------
-    def _require_volunteer(self, actor: Actor) -> UUID:
-        if actor.role is not Role.VOLUNTEER or actor.id is None:
-            raise Forbidden("this needs a volunteer's token")
-        return actor.id
-
     def register_organization(self, actor: Actor, *, name: str, district: str, street: str | None = None, description: str = "") -> UUID:
-        volunteer_id = self._require_volunteer(actor)
+        volunteer_id = self._volunteer_id(actor, "organization.register")
         self.get_volunteer(volunteer_id)
         now = self._now()
         org = Organization(
@@ -122,13 +115,6 @@ class Registry(TimeBankBase):
         account = TimeAccount(owner_id=org.id, kind=ORGANIZATION, floor=None, actor=actor.ref, at=now, district=district)
         self.save(org, account)
         return org.id
-
-    def get_organization(self, organization_id: UUID, field: str = "organization_id") -> Organization:
-        return self._get(Organization, organization_id, field, "organization")
-
-    def _require_organizer(self, actor: Actor, organization_id: UUID, field: str = "organization_id") -> None:
-        """谁组织谁记录: the actor organizes this organization (read from the cache, not copied)."""
-        self._get(Organization, organization_id, field, "organization", read_only=True).require_organizer(actor)
 
     @retrying
     def verify_organization(self, actor: Actor, organization_id: UUID) -> None:
@@ -149,12 +135,6 @@ class Registry(TimeBankBase):
         org = self.get_organization(organization_id)
         org.remove_organizer(volunteer_id, actor, self._now())
         self.save(org)
-
-    def is_organizer(self, actor: Actor, organization_id: UUID) -> bool:
-        try:
-            return self.get_organization(organization_id).is_organizer(actor)
-        except NotFound:
-            return False
 
     # Projects and shifts -------------------------------------------------------
     def publish_project(
@@ -183,9 +163,6 @@ class Registry(TimeBankBase):
         self.save(project)
         return project.id
 
-    def get_project(self, project_id: UUID, field: str = "project_id") -> Project:
-        return self._get(Project, project_id, field, "project")
-
     def add_shift(
         self,
         actor: Actor,
@@ -211,14 +188,8 @@ class Registry(TimeBankBase):
         self.save(shift)
         return shift.id
 
-    def get_shift(self, shift_id: UUID, field: str = "shift_id") -> Shift:
-        return self._get(Shift, shift_id, field, "shift")
-
     def _require_self_or_organizer(self, actor: Actor, volunteer_id: UUID, organization_id: UUID) -> None:
-        if actor.role is Role.VOLUNTEER and actor.id == volunteer_id:
-            return
-        if not self.get_organization(organization_id).is_organizer(actor):
-            raise Forbidden("a volunteer acts for themself; an organizer for their organization")
+        require(actor, "shift.sign_up", about=volunteer_id, organizes=lambda: self.is_organizer(actor, organization_id))
 
     @retrying
     def sign_up(self, actor: Actor, shift_id: UUID, volunteer_id: UUID) -> None:

@@ -19,11 +19,11 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from timebank.application.base import retrying
-from timebank.application.history import History
+from timebank.application.base import TimeBankBase, retrying
 from timebank.domain.actors import Actor, Role
 from timebank.domain.credentials import Credentials, LoginPhone, LoginSession
 from timebank.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from timebank.domain.permissions import permits
 from timebank.domain.volunteer import Volunteer, VolunteerNumberClaim
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
@@ -67,8 +67,8 @@ def check_password_strength(password: str, field: str = "password") -> None:
         raise InvalidInput("this password is too easy to guess: mix letters and digits", field=field)
 
 
-class Security(History):
-    """Logins, sessions and erasure on top of the registry and the time bank."""
+class Security(TimeBankBase):
+    """Logins, sessions and erasure."""
 
     _dummy_hash: str | None = None
 
@@ -107,7 +107,7 @@ class Security(History):
     @retrying
     def set_password(self, actor: Actor, password: str, current_password: str | None = None) -> None:
         """A volunteer sets their password; changing one needs the current one."""
-        if actor.role is not Role.VOLUNTEER or actor.id is None:
+        if not permits(actor, "login.password") or actor.id is None:
             raise Forbidden("only a volunteer has a password; admins and auditors use tokens")
         check_password_strength(password)
         now = self._now()
@@ -221,8 +221,7 @@ class Security(History):
             session: Any = self.repository.get(session_id)
         except AggregateNotFoundError:
             session = None
-        mine = isinstance(session, LoginSession) and actor.role is Role.VOLUNTEER and actor.id == session.volunteer_id
-        if not isinstance(session, LoginSession) or not (mine or actor.role is Role.ADMIN):
+        if not isinstance(session, LoginSession) or not permits(actor, "session.revoke", about=session.volunteer_id):
             raise NotFound(f"session {session_id} not found", field="session_id")
         session.revoke(reason=reason, actor=actor.ref, at=self._now())
         self.save(session)
@@ -259,7 +258,7 @@ class Security(History):
     def erase_personal_data(self, actor: Actor, volunteer_id: UUID) -> None:
         """Destroy the volunteer's key: their name, ID number, phone and birth date become unreadable
         everywhere, including in past events. Balances, records and the audit trail remain."""
-        if not (actor.role is Role.ADMIN or (actor.role is Role.VOLUNTEER and actor.id == volunteer_id)):
+        if not permits(actor, "volunteer.erase", about=volunteer_id):
             raise NotFound(f"volunteer {volunteer_id} not found", field="volunteer_id")
         volunteer: Volunteer = self.get_volunteer(volunteer_id)
         now = self._now()

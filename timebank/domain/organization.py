@@ -8,7 +8,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.actors import Actor, Role
-from timebank.domain.errors import Conflict, Forbidden, RuleViolation
+from timebank.domain.errors import Conflict, RuleViolation
+from timebank.domain.permissions import require
 
 
 class Organization(Aggregate):
@@ -37,8 +38,7 @@ class Organization(Aggregate):
 
     def require_organizer(self, actor: Actor) -> None:
         """谁组织谁记录: only this organization's organizers act for it."""
-        if not self.is_organizer(actor):
-            raise Forbidden(f"only organizers of organization {self.id} may do this")
+        require(actor, "organization.act", organizes=self.is_organizer(actor))
 
     def require_verified(self) -> None:
         if not self.verified:
@@ -49,8 +49,7 @@ class Organization(Aggregate):
 
     # Commands ----------------------------------------------------------------
     def verify(self, actor: Actor, at: datetime) -> None:
-        if actor.role is not Role.ADMIN:
-            raise Forbidden("only an admin verifies organizations")
+        require(actor, "organization.verify")
         if self.verified:
             raise Conflict(f"organization {self.id} is already verified")
         self._verified(actor=actor.ref, at=at)

@@ -89,7 +89,7 @@ class ServiceRecord(Aggregate):
     def next_transfer_id(self) -> UUID:
         return self.transfer_id_for(self.id, len(self.transfer_ids))
 
-    def _require_status(self, *allowed: str) -> None:
+    def require_status(self, *allowed: str) -> None:
         if self.status not in allowed:
             raise Conflict(f"this service record is {self.status}; it must be {' or '.join(allowed)}")
 
@@ -99,7 +99,7 @@ class ServiceRecord(Aggregate):
 
     # Organizer decisions -------------------------------------------------------
     def confirm(self, actor_volunteer_id: UUID | None, actor: str, at: datetime) -> None:
-        self._require_status(PENDING)
+        self.require_status(PENDING)
         self._require_not_own(actor_volunteer_id)
         self._confirmed(actor=actor, at=at)
 
@@ -111,7 +111,7 @@ class ServiceRecord(Aggregate):
         self.pending_transfer_id = None
 
     def reject(self, reason: str, actor_volunteer_id: UUID | None, actor: str, at: datetime) -> None:
-        self._require_status(PENDING)
+        self.require_status(PENDING)
         self._require_not_own(actor_volunteer_id)
         if not reason.strip():
             raise InvalidInput("a rejection needs a reason", field="reason")
@@ -125,7 +125,7 @@ class ServiceRecord(Aggregate):
         self.pending_transfer_id = None
 
     def expire(self, today: date, actor: str, at: datetime) -> None:
-        self._require_status(PENDING)
+        self.require_status(PENDING)
         if self.confirmation_deadline is None or today <= self.confirmation_deadline:
             raise RuleViolation("the confirmation deadline has not passed")
         self._expired(actor=actor, at=at)
@@ -141,7 +141,7 @@ class ServiceRecord(Aggregate):
     def request_correction(self, proposed_minutes: int, reason: str, actor_volunteer_id: UUID | None, actor: str, at: datetime) -> None:
         if actor_volunteer_id != self.volunteer_id:
             raise Forbidden("only the volunteer of this record may request a correction")
-        self._require_status(PENDING, CONFIRMED)
+        self.require_status(PENDING, CONFIRMED)
         if not reason.strip():
             raise InvalidInput("a correction needs a reason", field="reason")
         if proposed_minutes == self.service_minutes:
@@ -164,7 +164,7 @@ class ServiceRecord(Aggregate):
     ) -> None:
         """Apply a correction. `credit_minutes` is what the new minutes earn; the application
         moves the difference by the transfer `transfer_id` (None when nothing moves)."""
-        self._require_status(PENDING, CONFIRMED)
+        self.require_status(PENDING, CONFIRMED)
         self._require_not_own(actor_volunteer_id)
         if not reason.strip():
             raise InvalidInput("a correction needs a reason", field="reason")
@@ -203,7 +203,7 @@ class ServiceRecord(Aggregate):
 
     # Revocation ----------------------------------------------------------------
     def revoke(self, reason: str, transfer_id: UUID | None, actor_volunteer_id: UUID | None, actor: str, at: datetime) -> None:
-        self._require_status(CONFIRMED)
+        self.require_status(CONFIRMED)
         self._require_not_own(actor_volunteer_id)
         if not reason.strip():
             raise InvalidInput("a revocation needs a reason", field="reason")
