@@ -49,3 +49,43 @@ def test_the_scan_sees_imports() -> None:
     """Guard against a scan that finds nothing and so passes vacuously."""
     modules = {m for _, m in imports_of("projections")}
     assert "sqlalchemy" in modules and "timebank.domain.ledger" in modules
+
+
+def test_use_case_groups_are_siblings_composed_once() -> None:
+    """Each group of use cases inherits only the base (no "Records is an Exchanges"); TimeBank composes them all."""
+    from timebank.application import USE_CASE_GROUPS, TimeBank
+    from timebank.application.base import TimeBankBase
+
+    assert {group: group.__bases__ for group in USE_CASE_GROUPS} == {group: (TimeBankBase,) for group in USE_CASE_GROUPS}
+    assert TimeBank.__bases__ == USE_CASE_GROUPS
+
+
+def test_every_use_case_module_defines_a_group_of_the_composition() -> None:
+    """A new module of use cases cannot be left out of TimeBank (or inherit another group) unnoticed."""
+    from timebank.application import USE_CASE_GROUPS
+
+    found = set()
+    for path in sorted((ROOT / "timebank" / "application").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id == "TimeBankBase" for b in node.bases):
+                found.add(node.name)
+    assert found == {group.__name__ for group in USE_CASE_GROUPS}
+
+
+def test_use_case_groups_call_no_method_of_another_group() -> None:
+    """A reader of one module needs only that module, the base and the domain to follow it."""
+    from timebank.application import USE_CASE_GROUPS
+    from timebank.application.base import TimeBankBase
+
+    owners = {name: group for group in USE_CASE_GROUPS for name in vars(group) if callable(getattr(group, name))}
+    crossings = []
+    for group in USE_CASE_GROUPS:
+        path = ROOT / "timebank" / "application" / f"{group.__module__.rsplit('.', 1)[1]}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                owner = owners.get(node.attr)
+                if owner is not None and owner is not group and not hasattr(TimeBankBase, node.attr):
+                    crossings.append((group.__name__, node.attr, owner.__name__))
+    assert crossings == []
+    assert owners, "the scan found no methods"

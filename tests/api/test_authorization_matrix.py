@@ -1,8 +1,12 @@
 """The authorization matrix (OWASP API1 / API5): every route of the app x every role x own/other object.
 
-POLICY below is the whole access policy in one place: for every route and method of the URL map
-(and, where the answer depends on the kind of object, for each kind), the roles allowed through.
-Everything else must be refused:
+The access policy lives in one table, `timebank/domain/permissions.py`, which the commands and the
+views consult. ACTIONS below says which of its actions each route performs on which kind of object,
+and who of the cast holds which relation to that object; from these the roles allowed through
+each row are derived from the domain's table, and the matrix checks the running code against them.
+POLICY states the same in plain words, for every route and method of the URL map (and, where the
+answer depends on the kind of object, for each kind): a test holds the two together, so a change
+of the table that nobody meant to make fails here. Everything not allowed must be refused:
 
 - anonymous callers with 401;
 - everyone else with 403, or 404 where the object is deliberately hidden from them;
@@ -42,7 +46,7 @@ from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from flask import Flask
@@ -54,8 +58,11 @@ from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, reg
 from tests.builders import FixedClock as Clock
 from tests.conftest import DATABASE_URL_VAR, fresh_schema
 from timebank.domain.access import token_id
+from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import TimeAccount, pool_account_id
+from timebank.domain.permissions import POLICY as PERMISSIONS
+from timebank.domain.permissions import Relation, permits
 from timebank.settings import Settings
 
 # Roles -----------------------------------------------------------------------------------------
@@ -164,6 +171,122 @@ POLICY: dict[Row, frozenset[str]] = {
     # Tokens and identity claims are nobody's history, not even an auditor's (timebank/application/history.py).
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"): NOBODY,
 }
+
+# Which action of timebank/domain/permissions.py each row performs, and, where it differs from
+# HOLDERS, who of the cast holds which relation to the object.
+HOLDERS: dict[Relation, frozenset[str]] = {
+    Relation.SELF: frozenset({OWN}),  # the volunteer it is about (or who acts for themself)
+    Relation.ORGANIZER: frozenset({ORGANIZER}),
+    Relation.PARTY: frozenset({OWN}),
+    Relation.CREATOR: frozenset({OWN}),
+    Relation.PAYEE: NOBODY,  # the payee of the volunteer's pending transfer is a third member
+}
+ORGANIZATIONS_OBJECT = {Relation.SELF: NOBODY}  # an organization's account: no volunteer's own
+MEMBERS_OBJECT = {Relation.ORGANIZER: NOBODY}  # a volunteer's account belongs to no organization
+ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
+    row: ((action,) if isinstance(action, str) else action, holders)
+    for row, action, holders in [
+        (("/", "GET", "service index"), "public", {}),
+        (("/api/health", "GET", "liveness"), "public", {}),
+        (("/api/rules", "GET", "the rule sets"), "rules.read", {}),
+        (("/openapi.json", "GET", "OpenAPI document"), "public", {}),
+        (("/docs", "GET", "Swagger UI"), "public", {}),
+        (("/docs-assets/<path:filename>", "GET", "Swagger UI asset"), "public", {}),
+        (("/static/<path:filename>", "GET", "Flask's static route (no static folder)"), "public", {}),
+        (("/api/volunteers", "POST", "registration"), "public", {}),
+        (("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"), "volunteer.read", {}),
+        (("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"), "volunteer.read", {}),
+        (("/api/volunteers/<uuid:volunteer_id>/personal-data", "DELETE", "a volunteer's personal data (erasure)"), "volunteer.erase", {}),
+        (("/api/auth/login", "POST", "the volunteer's number and password"), "public", {}),
+        (("/api/auth/code", "POST", "a code for the volunteer's phone"), "public", {}),
+        (("/api/auth/refresh", "POST", "the volunteer's refresh token"), "public", {}),
+        (("/api/auth/password", "POST", "the caller's own password"), "login.password", {}),
+        (("/api/auth/logout", "POST", "the caller's own session"), "login.revoke_own", {}),
+        (("/api/auth/sessions/<uuid:session_id>/revoke", "POST", "the volunteer's login session"), "session.revoke", {}),
+        (("/api/auth/tokens/revoke", "POST", "an opaque token the caller holds"), "login.revoke_own", {}),
+        (("/api/organizations", "POST", "a new organization"), "organization.register", {}),
+        (("/api/organizations/<uuid:organization_id>", "GET", "an organization (public to members)"), "organization.read", {}),
+        (("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"), "organization.verify", {}),
+        (("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"), "organization.act", {}),
+        (("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"),
+         "organization.act", {}),
+        (("/api/organizations/<uuid:organization_id>/service-records", "GET", "an organization's records"),
+         "organization.read_records", {}),
+        (("/api/projects", "POST", "a project of the organization"), "organization.act", {}),
+        (("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"), "project.read", {}),
+        (("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"), "project.read", {}),
+        (("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"), "organization.act", {}),
+        (("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"), "project.read", {}),
+        (("/api/shifts/<uuid:shift_id>/signups", "POST", "sign the volunteer up"), "shift.sign_up", {}),
+        (("/api/shifts/<uuid:shift_id>/signups/<uuid:volunteer_id>", "DELETE", "the volunteer's sign-up"), "shift.sign_up", {}),
+        (("/api/shifts/<uuid:shift_id>/check-ins", "POST", "check the volunteer in"), "organization.act", {}),
+        (("/api/shifts/<uuid:shift_id>/check-outs", "POST", "check the volunteer out"), "organization.act", {}),
+        (("/api/service-records", "POST", "the caller's own declaration"), "record.declare", {}),
+        (("/api/service-records/batch", "POST", "bulk entry for the organization's project"), "organization.act", {}),
+        (("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"), "record.read", {}),
+        (("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"), "record.decide", {}),
+        (("/api/service-records/<uuid:record_id>/reject", "POST", "a pending record"), "record.decide", {}),
+        (("/api/service-records/<uuid:record_id>/corrections", "POST", "a confirmed record"),
+         ("record.request_correction", "record.decide"), {}),
+        (("/api/service-records/<uuid:record_id>/revoke", "POST", "a confirmed record"), "record.decide", {}),
+        (("/api/accounts", "GET", "all accounts"), "account.list", {}),
+        (("/api/accounts/pools", "GET", "district pools (public to members)"), "public_account.read", {}),
+        (("/api/accounts/system", "GET", "issuance and redemption (public to members)"), "public_account.read", {}),
+        (("/api/accounts/<uuid:account_id>", "GET", "a volunteer's account"), "account.read", MEMBERS_OBJECT),
+        (("/api/accounts/<uuid:account_id>", "GET", "an organization's account"), "account.read", ORGANIZATIONS_OBJECT),
+        (("/api/accounts/<uuid:account_id>", "GET", "a district pool"), "public_account.read", {}),
+        (("/api/accounts/<uuid:account_id>/statement", "GET", "a volunteer's account"), "account.read", MEMBERS_OBJECT),
+        (("/api/accounts/<uuid:account_id>/statement.csv", "GET", "a volunteer's account"), "account.read", MEMBERS_OBJECT),
+        (("/api/accounts/<uuid:account_id>/totals", "GET", "a volunteer's account"), "account.read", MEMBERS_OBJECT),
+        (("/api/transfers", "POST", "exchange from the volunteer's account"), "account.spend", {}),
+        (("/api/transfers", "POST", "grant from the organization's account"), "organization_account.grant", ORGANIZATIONS_OBJECT),
+        (("/api/transfers", "POST", "grant from the organization's account to its organizer"), "organization_account.grant",
+         ORGANIZATIONS_OBJECT),
+        (("/api/transfers", "POST", "grant from a district pool"), "pool.grant", {}),
+        (("/api/transfers", "POST", "correction from issuance"), "ledger.correct", {}),
+        (("/api/transfers/batch", "POST", "exchanges from the volunteer's account"), "account.spend", {}),
+        (("/api/transfers/<uuid:transfer_id>", "GET", "the volunteer's transfer to a third member"), "transfer.read", {}),
+        (("/api/transfers/<uuid:transfer_id>/post", "POST", "the volunteer's pending transfer"), "transfer.post", {}),
+        (("/api/transfers/<uuid:transfer_id>/void", "POST", "the volunteer's pending transfer"), "transfer.void", {}),
+        (("/api/exchanges", "POST", "the caller's own request"), "exchange.request", {}),
+        (("/api/exchanges", "GET", "the board"), "exchange.read", {}),
+        (("/api/exchanges/<uuid:exchange_id>", "GET", "the volunteer's request (offers for parties and readers)"), "exchange.read", {}),
+        (("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"), "exchange.request", {}),
+        (("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"), "exchange.decide", {}),
+        (("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"), "exchange.decide", {}),
+        (("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"), "exchange.cancel", {}),
+        (("/api/reconciliation", "GET", "the whole ledger"), "ledger.reconcile", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"), "secret.read", {}),
+    ]
+}
+# Actions that decide what a response shows, not whether it is given (checked on the allowed answers).
+ROSTER, OFFERS = ("shift.roster",), ("exchange.read_offers",)
+ROLE_OF = {OWN: Role.VOLUNTEER, OTHER: Role.VOLUNTEER, ORGANIZER: Role.VOLUNTEER, RIVAL: Role.VOLUNTEER,
+           AUDITOR: Role.AUDITOR, ADMIN: Role.ADMIN}
+
+
+def allowed_by_the_domain(row: Row) -> frozenset[str]:
+    """The roles the domain's table lets through this row, given who holds which relation to its object."""
+    actions, overrides = ACTIONS[row]
+    return roles_allowed(actions, overrides)
+
+
+def roles_allowed(actions: tuple[str, ...], overrides: dict[Relation, frozenset[str]] | None = None) -> frozenset[str]:
+    """The roles that may do any of `actions` to an object, given who holds which relation to it."""
+    holders = {**HOLDERS, **(overrides or {})}
+    allowed = set()
+    for role in ROLES:
+        who = Actor(ROLE_OF[role], uuid4()) if role != ANONYMOUS else None
+        facts = {name: role in holders[relation] for name, relation in
+                 (("organizes", Relation.ORGANIZER), ("party", Relation.PARTY), ("creator", Relation.CREATOR), ("payee", Relation.PAYEE))}
+        about = who.id if who is not None and role in holders[Relation.SELF] else uuid4()
+        if any(permits(who, action, about=about, **facts) for action in actions):
+            allowed.add(role)
+    return frozenset(allowed)
+
 
 # Business refusals an allowed role may meet with these requests (authorization passed).
 TOLERATED: dict[tuple[Row, str], tuple[int, str]] = {
@@ -432,7 +555,7 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"):
         lambda c: Call(f"/api/projects/{c.walk.project_id}/shifts", c.walk.shift_body()),
     ("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"):
-        lambda c: Call(f"/api/shifts/{c.signed_up()}", check=roster_only_for(READERS | {ORGANIZER})),
+        lambda c: Call(f"/api/shifts/{c.signed_up()}", check=roster_only_for(roles_allowed(ROSTER))),
     ("/api/shifts/<uuid:shift_id>/signups", "POST", "sign the volunteer up"):
         lambda c: Call(f"/api/shifts/{c.shift()}/signups", {"volunteer_id": c.owner.id}),
     ("/api/shifts/<uuid:shift_id>/signups/<uuid:volunteer_id>", "DELETE", "the volunteer's sign-up"):
@@ -488,7 +611,7 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
         lambda c: Call("/api/exchanges", {"title": "帮忙修电脑", "description": "周六上午", "minutes": 60, "district": DISTRICT}),
     ("/api/exchanges", "GET", "the board"): lambda c: Call(c.on_the_board()),
     ("/api/exchanges/<uuid:exchange_id>", "GET", "the volunteer's request (offers for parties and readers)"):
-        lambda c: Call(f"/api/exchanges/{c.offered()[0]}", check=offers_only_for(READERS | {OWN})),
+        lambda c: Call(f"/api/exchanges/{c.offered()[0]}", check=offers_only_for(roles_allowed(OFFERS))),
     ("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"):
         lambda c: Call(f"/api/exchanges/{c.exchange()}/offers", {}),
     ("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"):
@@ -528,9 +651,20 @@ def test_every_row_of_the_policy_names_a_route_that_exists(world: World) -> None
 
 
 def test_every_row_has_a_scenario_and_names_known_roles() -> None:
-    assert set(SCENARIOS) == set(POLICY)
+    assert set(SCENARIOS) == set(POLICY) == set(ACTIONS)
     assert all(roles <= ANYONE for roles in POLICY.values())
     assert all(row in POLICY and role in POLICY[row] for row, role in TOLERATED)
+
+
+@pytest.mark.parametrize("row", list(POLICY), ids=[" ".join(row) for row in POLICY])
+def test_the_domain_policy_table_says_what_the_spec_says(row: Row) -> None:
+    assert allowed_by_the_domain(row) == POLICY[row]
+
+
+def test_every_action_of_the_domain_table_is_exercised_by_a_route() -> None:
+    used = {action for actions, _ in ACTIONS.values() for action in actions} | {*ROSTER, *OFFERS}
+    assert used == set(PERMISSIONS)
+    assert roles_allowed(ROSTER) == READERS | {ORGANIZER} and roles_allowed(OFFERS) == READERS | {OWN}
 
 
 # The matrix ------------------------------------------------------------------------------------
@@ -557,7 +691,7 @@ def test_authorization(world: World, row: Row, role: str) -> None:
     if route.startswith("/static/"):
         # Flask's built-in route, public by nature; this app has no static folder, so it serves nothing to anyone.
         assert status == 404, f"expected 404 for everyone, got {status} {body}"
-    elif role in POLICY[row]:
+    elif role in allowed_by_the_domain(row):
         assert status not in (401, 403, 404), f"{role} is allowed but was refused: {status} {body}"
         tolerated = TOLERATED.get((row, role))
         if tolerated and status == tolerated[0]:

@@ -12,8 +12,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from timebank.domain.errors import Conflict, Forbidden, InvalidInput, RuleViolation
+from timebank.domain.actors import Actor, Role
+from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.ids import natural_id
+from timebank.domain.permissions import require
 
 OPEN = "open"
 ACCEPTED = "accepted"
@@ -90,8 +92,7 @@ class Exchange(Aggregate):
         self.paid_minutes = minutes
 
     def cancel(self, member_id: UUID, reason: str, actor: str, at: datetime) -> None:
-        if member_id not in (self.requester_id, self.provider_id):
-            raise Forbidden("only the requester or the accepted provider may cancel an exchange")
+        require(Actor(Role.VOLUNTEER, member_id), "exchange.cancel", party=member_id in (self.requester_id, self.provider_id))
         self._require(OPEN, ACCEPTED)
         self._cancelled(reason=reason, actor=actor, at=at)
 
@@ -100,5 +101,4 @@ class Exchange(Aggregate):
         self.status = CANCELLED
 
     def _require_requester(self, member_id: UUID) -> None:
-        if member_id != self.requester_id:
-            raise Forbidden("only the member who asked for help may do this")
+        require(Actor(Role.VOLUNTEER, member_id), "exchange.decide", about=self.requester_id)

@@ -80,8 +80,10 @@ POLICY: dict[str, Rule] = {
     "transfer.read": _rule({PARTY, CREATOR} | READERS, "a transfer is its parties', auditors' and admins'"),
     "transfer.post": _rule({CREATOR, ADMIN}, "only whoever created a pending transfer (or an admin) may post it"),
     "transfer.void": _rule({CREATOR, PAYEE, ADMIN}, "only whoever created a pending transfer, its payee or an admin may void it"),
-    # Exchanges between members (who may accept, confirm or cancel is the Exchange's own rule).
+    # Exchanges between members (SELF: the member who asked for help).
     "exchange.request": _rule({VOLUNTEER}, "this needs a volunteer's token"),
+    "exchange.decide": _rule({SELF}, "only the member who asked for help may do this"),
+    "exchange.cancel": _rule({PARTY}, "only the requester or the accepted provider may cancel an exchange"),
     "exchange.read": _rule({MEMBER}, "the exchange board is public to members"),
     "exchange.read_offers": _rule({PARTY} | READERS, "offers are seen by the parties, auditors and admins"),
     # Audit.
