@@ -7,10 +7,8 @@ from uuid import UUID
 from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor
-from timebank.domain.errors import InvalidInput
 from timebank.domain.exchange import Exchange
 from timebank.domain.ledger import EXCHANGE, TimeAccount, open_transfer
-from timebank.domain.places import BEIJING_DISTRICTS
 
 
 class Exchanges(TimeBankBase):
@@ -22,11 +20,7 @@ class Exchanges(TimeBankBase):
     @retrying
     def request_exchange(self, actor: Actor, *, title: str, description: str, minutes: int, district: str) -> UUID:
         requester = self._volunteer_id(actor, "exchange.request")
-        Exchange.check_minutes(minutes)
-        if district not in BEIJING_DISTRICTS:
-            raise InvalidInput(f"district must be one of: {', '.join(BEIJING_DISTRICTS)}", field="district")
-        if not title.strip():
-            raise InvalidInput("title must not be blank", field="title")
+        Exchange.check_request(title, minutes, district)
         exchange = Exchange(
             requester_id=requester, title=title.strip(), description=description, minutes=minutes, district=district,
             actor=actor.ref, at=self._now(),

@@ -185,7 +185,7 @@ class Ledger(TimeBankBase):
         """The clock voids a pending transfer whose timeout has passed; False if there is nothing to do."""
         transfer = self.get_transfer(transfer_id)
         now = self._now()
-        if transfer.status != "pending" or transfer.expires_at is None or transfer.expires_at > now:
+        if not transfer.is_timed_out(now):
             return False
         self._resolved(transfer, 0, "expired", actor.ref)
         return True
@@ -203,7 +203,7 @@ class Ledger(TimeBankBase):
         )
         if transfer.status != "pending":
             raise Conflict(f"transfer {transfer_id} is already {transfer.status}", field="transfer_id")
-        if transfer.expires_at is not None and transfer.expires_at <= self._now():
+        if transfer.is_timed_out(self._now()) and transfer.expires_at is not None:
             raise Conflict(f"transfer {transfer_id} timed out at {transfer.expires_at.isoformat()}", field="transfer_id")
         return transfer
 

@@ -204,7 +204,7 @@ class Records(TimeBankBase):
     def expire_record(self, record_id: UUID, actor: Actor) -> bool:
         record = self.get_record(record_id)
         now = self._now()
-        if record.status != PENDING or record.confirmation_deadline is None or local_date(now) <= record.confirmation_deadline:
+        if not record.is_past_deadline(local_date(now)):
             return False
         credit = self._settle_pending_credit(record, post=False, reason="expired", actor=actor.ref, at=now)
         record.expire(local_date(now), actor.ref, now)

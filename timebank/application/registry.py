@@ -11,11 +11,11 @@ from timebank.application.base import Registration, TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.credentials import LoginPhone
-from timebank.domain.errors import ConcurrencyConflict, Conflict, InvalidInput
+from timebank.domain.errors import ConcurrencyConflict, Conflict
 from timebank.domain.ledger import ORGANIZATION, VOLUNTEER, TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.permissions import require
-from timebank.domain.project import CATEGORIES, Project
+from timebank.domain.project import Project
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import (
     PRIVACY_POLICY_VERSION,
@@ -153,8 +153,7 @@ class Registry(TimeBankBase):
         org = self.get_organization(organization_id)
         org.require_organizer(actor)
         org.require_verified()
-        if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}", field="category")
+        Project.check_category(category)
         project = Project(
             organization_id=organization_id, name=name, description=description, category=category,
             district=district or org.district, street=street, community=community,

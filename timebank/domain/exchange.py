@@ -16,6 +16,7 @@ from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.ids import natural_id
 from timebank.domain.permissions import require
+from timebank.domain.places import BEIJING_DISTRICTS
 
 OPEN = "open"
 ACCEPTED = "accepted"
@@ -44,6 +45,15 @@ class Exchange(Aggregate):
     def check_minutes(minutes: int) -> None:
         if not 1 <= minutes <= MAX_EXCHANGE_MINUTES:
             raise InvalidInput(f"an exchange asks for 1..{MAX_EXCHANGE_MINUTES} minutes", field="minutes")
+
+    @staticmethod
+    def check_request(title: str, minutes: int, district: str) -> None:
+        """A request names what help is needed, for how long, and in which district (its pool)."""
+        Exchange.check_minutes(minutes)
+        if district not in BEIJING_DISTRICTS:
+            raise InvalidInput(f"district must be one of: {', '.join(BEIJING_DISTRICTS)}", field="district")
+        if not title.strip():
+            raise InvalidInput("title must not be blank", field="title")
 
     def hold_id_for(self, provider_id: UUID) -> UUID:
         """The pending transfer that holds the requester's credits for this provider (one per exchange)."""

@@ -191,6 +191,10 @@ class Transfer(Aggregate):
         self.created_at = at
         self.resolved_at: datetime | None = None
 
+    def is_timed_out(self, now: datetime) -> bool:
+        """Pending past its timeout: nobody may post it any more, and the clock voids it."""
+        return self.status == "pending" and self.expires_at is not None and self.expires_at <= now
+
     def resolve(self, posted_amount: int, reason: str, actor: str, at: datetime) -> None:
         if self.status != "pending":
             raise Conflict(f"transfer {self.id} is already {self.status}")

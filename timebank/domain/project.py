@@ -7,6 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from timebank.domain.errors import InvalidInput
+
 # Activity categories. Those in EXCLUDED_FROM_STAR_LEVELS are recorded but never count towards
 # star levels (Beijing's examples); the star-level rules read this, records keep the category.
 CATEGORIES = (
@@ -26,6 +28,11 @@ CATEGORIES = (
 
 
 class Project(Aggregate):
+    @staticmethod
+    def check_category(category: str) -> None:
+        if category not in CATEGORIES:
+            raise InvalidInput(f"unknown category {category!r}", field="category")
+
     @event("Published")
     def __init__(
         self,

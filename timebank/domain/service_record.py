@@ -124,9 +124,13 @@ class ServiceRecord(Aggregate):
         self.pending_credit_minutes = 0
         self.pending_transfer_id = None
 
+    def is_past_deadline(self, today: date) -> bool:
+        """Pending past its confirmation deadline: the clock expires it."""
+        return self.status == PENDING and self.confirmation_deadline is not None and today > self.confirmation_deadline
+
     def expire(self, today: date, actor: str, at: datetime) -> None:
         self.require_status(PENDING)
-        if self.confirmation_deadline is None or today <= self.confirmation_deadline:
+        if not self.is_past_deadline(today):
             raise RuleViolation("the confirmation deadline has not passed")
         self._expired(actor=actor, at=at)
 
