@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import swagger_ui_bundle
+from apispec import APISpec, BasePlugin
 from flask import Flask, Response, jsonify, request, send_from_directory
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api, abort
-from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy import Engine, text
 
@@ -39,7 +39,7 @@ from api.calendar import ChinaCalendar
 from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
 from api.errors import ErrorResponses, problem, register_error_handlers
 from api.oidc import OidcVerifier
-from api.schemas import ErrorSchema
+from api.schemas import ErrorSchema, PaginationMetadataSchema
 from api.services import Services
 from projections.db import make_engine
 from projections.runner import Projector
@@ -104,22 +104,26 @@ def _rate_key() -> str:
     return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32] if token else "ip:" + get_remote_address()
 
 
-def _document_idempotency_keys(api: Api) -> None:
-    """Every POST that creates or moves something takes an Idempotency-Key (api/idempotency.py)."""
-    api.spec.components.parameter(
-        "IdempotencyKey", "header",
-        {"name": idempotency.HEADER, "required": False,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": idempotency.KEY_PATTERN},
-         "description": "Makes the request safe to retry: the same key and request return the first response "
-                        "and run nothing again; the same key with another request is refused (422). Kept 24 h."},
-    )
-    for path, operations in api.spec._paths.items():  # apispec keeps registered paths here
-        post = operations.get("post")
-        if post is None or path.startswith(idempotency.EXEMPT_PREFIXES):
-            continue
+class IdempotencyKeys(BasePlugin):
+    """apispec plugin: every POST that creates or moves something takes an Idempotency-Key
+    (api/idempotency.py), documented once as the `IdempotencyKey` component and referenced by each."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        spec.components.parameter(
+            "IdempotencyKey", "header",
+            {"name": idempotency.HEADER, "required": False,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": idempotency.KEY_PATTERN},
+             "description": "Makes the request safe to retry: the same key and request return the first response "
+                            "and run nothing again; the same key with another request is refused (422). Kept 24 h."},
+        )
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        post = (operations or {}).get("post")
+        if post is None or (path or "").startswith(idempotency.EXEMPT_PREFIXES):
+            return
         parameters = post.setdefault("parameters", [])
         if not any(isinstance(p, dict) and p.get("name") == idempotency.HEADER for p in parameters):
-            parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+            parameters.append("IdempotencyKey")  # apispec turns a component's name into its $ref
 
 
 class TimeBankApi(Api):
@@ -128,8 +132,10 @@ class TimeBankApi(Api):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_pagination_header(self) -> None:
-        # flask-smorest documents X-Pagination with a `schema`, which reads as an object header in
-        # the `simple` style ("page,1,total,3"); it sends JSON, so document it as JSON content.
+        # flask-smorest's hook for the PAGINATION header component (it has no public setting for it).
+        # Its own documents X-Pagination with a `schema`, which reads as an object header in the
+        # `simple` style ("page,1,total,3"); it sends JSON, so document it as JSON content, with the
+        # fields described (api/schemas.py).
         self.spec.components.header(
             "PAGINATION",
             {"description": "Pagination metadata, as JSON.", "content": {"application/json": {"schema": PaginationMetadataSchema}}},
@@ -184,7 +190,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.extensions["timebank"] = services
     api = TimeBankApi(app, spec_kwargs={
         "info": {"description": "Service hours as immutable events; balances, records and rosters as views."},
-        "extra_plugins": [ErrorResponses()],
+        "extra_plugins": [ErrorResponses(), IdempotencyKeys()],
     })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
@@ -196,7 +202,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     limiter.limit(settings.login_rate_limit, key_func=get_remote_address, override_defaults=False)(sessions.blp)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
-    _document_idempotency_keys(api)
     register_error_handlers(app)
     query_parameters = declared_query_parameters(api, app)
 

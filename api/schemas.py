@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import phonenumbers
-from flask_smorest.pagination import PaginationMetadataSchema
+from flask_smorest import pagination
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from stdnum.cn import ric
 
@@ -16,20 +16,6 @@ from timebank.domain.service_record import SOURCES
 from timebank.domain.volunteer import ID_TYPES, SEXES
 
 STATUSES = ("pending", "confirmed", "rejected", "expired", "revoked")
-
-# flask-smorest's X-Pagination header schema ships without descriptions; every documented field has one.
-_PAGINATION_DESCRIPTIONS = {
-    "total": "Number of items in all pages.",
-    "total_pages": "Number of pages.",
-    "first_page": "Number of the first page.",
-    "last_page": "Number of the last page.",
-    "page": "Number of this page.",
-    "previous_page": "Number of the previous page, if any.",
-    "next_page": "Number of the next page, if any.",
-}
-for _name, _text in _PAGINATION_DESCRIPTIONS.items():
-    PaginationMetadataSchema._declared_fields[_name].metadata["description"] = _text
-
 
 def d(text: str, **extra: Any) -> dict[str, Any]:
     return {"description": text, **extra}
@@ -65,6 +51,19 @@ class ErrorSchema(Schema):
     errors = fields.Dict(
         keys=fields.Str(), metadata=d("Messages by location (json, query, path, headers), then by field."),
     )
+
+
+class PaginationMetadataSchema(pagination.PaginationMetadataSchema):
+    """flask-smorest's X-Pagination header (its own fields ship without descriptions), documented
+    by TimeBankApi (api/app.py); flask-smorest still fills the header."""
+
+    total = fields.Int(metadata=d("Number of items in all pages."))
+    total_pages = fields.Int(metadata=d("Number of pages."))
+    first_page = fields.Int(metadata=d("Number of the first page."))
+    last_page = fields.Int(metadata=d("Number of the last page."))
+    page = fields.Int(metadata=d("Number of this page."))
+    previous_page = fields.Int(metadata=d("Number of the previous page, if any."))
+    next_page = fields.Int(metadata=d("Number of the next page, if any."))
 
 
 class MinPositionArgs(Schema):
