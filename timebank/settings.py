@@ -4,53 +4,68 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 
+def _text_or_none(value: str) -> str | None:
+    return value or None
+
+
+def _path_or_none(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
+def _env(name: str, parse: Callable[[str], object] = str) -> dict[str, object]:
+    """Field metadata: the environment variable that sets the field, and how its text is read.
+    A variable that is not set leaves the field's default; one set to "" is parsed like any text."""
+    return {"env": name, "parse": parse}
+
+
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None = None  # postgresql://user:pass@host:port/db; None: SQLite files
-    data_dir: Path = Path("var")
-    database_schema: str | None = None  # PostgreSQL schema for events and read models
-    secret_key: str = ""  # keys the identity hash; must stay the same for a deployment
-    rules_file: Path | None = None
-    calendar: str = "china"  # "china" (official working days with 调休) or "weekdays"
-    read_wait_seconds: float = 5.0  # how long `?min_position=` waits before 503
-    poll_interval_seconds: float = 0.02  # projector polling (PostgreSQL also wakes it on NOTIFY)
+    # Every default is written here once; `from_env` reads each field's variable named in its metadata.
+    # postgresql://user:pass@host:port/db; None: SQLite files
+    database_url: str | None = field(default=None, metadata=_env("TIMEBANK_DATABASE_URL", _text_or_none))
+    data_dir: Path = field(default=Path("var"), metadata=_env("TIMEBANK_DATA_DIR", Path))
+    # PostgreSQL schema for events and read models
+    database_schema: str | None = field(default=None, metadata=_env("TIMEBANK_DATABASE_SCHEMA", _text_or_none))
+    # keys the identity hash; must stay the same for a deployment
+    secret_key: str = field(default="", metadata=_env("TIMEBANK_SECRET_KEY"))
+    rules_file: Path | None = field(default=None, metadata=_env("TIMEBANK_RULES_FILE", _path_or_none))
+    # "china" (official working days with 调休) or "weekdays"
+    calendar: str = field(default="china", metadata=_env("TIMEBANK_CALENDAR"))
+    # how long `?min_position=` waits before 503
+    read_wait_seconds: float = field(default=5.0, metadata=_env("TIMEBANK_READ_WAIT_SECONDS", float))
+    # projector polling (PostgreSQL also wakes it on NOTIFY)
+    poll_interval_seconds: float = field(default=0.02, metadata=_env("TIMEBANK_POLL_INTERVAL_SECONDS", float))
+    # for the eventsourcing library; no variable of its own
     extra_env: dict[str, str] = field(default_factory=dict)
-    event_cipher_key: str = ""  # base64 AES key: every event body encrypted at rest (set at creation only)
-    master_keys: str = ""  # "id:base64key,..." wrapping personal-data keys; first is current
-    rate_limit: str = "600/minute"  # per access token (per IP without one)
-    login_rate_limit: str = "20/minute"  # per IP, on the login, code and refresh routes
-    rate_limit_storage: str = "memory://"  # a shared store (redis://...) when several processes serve
-    oidc_issuer: str = ""  # an external OpenID Connect provider whose tokens are accepted
-    oidc_audience: str = ""
-    oidc_jwks: str = ""  # the provider's JWKS: a file path or an https:// URL
-    oidc_volunteer_claim: str = "volunteer_number"
+    # base64 AES key: every event body encrypted at rest (set at creation only)
+    event_cipher_key: str = field(default="", metadata=_env("TIMEBANK_EVENT_CIPHER_KEY"))
+    # "id:base64key,..." wrapping personal-data keys; first is current
+    master_keys: str = field(default="", metadata=_env("TIMEBANK_MASTER_KEYS"))
+    # per access token (per IP without one)
+    rate_limit: str = field(default="600/minute", metadata=_env("TIMEBANK_RATE_LIMIT"))
+    # per IP, on the login, code and refresh routes
+    login_rate_limit: str = field(default="20/minute", metadata=_env("TIMEBANK_LOGIN_RATE_LIMIT"))
+    # a shared store (redis://...) when several processes serve
+    rate_limit_storage: str = field(default="memory://", metadata=_env("TIMEBANK_RATE_LIMIT_STORAGE"))
+    # an external OpenID Connect provider whose tokens are accepted
+    oidc_issuer: str = field(default="", metadata=_env("TIMEBANK_OIDC_ISSUER"))
+    oidc_audience: str = field(default="", metadata=_env("TIMEBANK_OIDC_AUDIENCE"))
+    # the provider's JWKS: a file path or an https:// URL
+    oidc_jwks: str = field(default="", metadata=_env("TIMEBANK_OIDC_JWKS"))
+    oidc_volunteer_claim: str = field(default="volunteer_number", metadata=_env("TIMEBANK_OIDC_VOLUNTEER_CLAIM"))
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        env = dict(os.environ if environ is None else environ)
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if environ is None else environ
         values: dict[str, object] = {
-            "database_url": env.get("TIMEBANK_DATABASE_URL") or None,
-            "data_dir": Path(env.get("TIMEBANK_DATA_DIR", "var")),
-            "database_schema": env.get("TIMEBANK_DATABASE_SCHEMA") or None,
-            "secret_key": env.get("TIMEBANK_SECRET_KEY", ""),
-            "rules_file": Path(env["TIMEBANK_RULES_FILE"]) if env.get("TIMEBANK_RULES_FILE") else None,
-            "calendar": env.get("TIMEBANK_CALENDAR", "china"),
-            "read_wait_seconds": float(env.get("TIMEBANK_READ_WAIT_SECONDS", "5")),
-            "poll_interval_seconds": float(env.get("TIMEBANK_POLL_INTERVAL_SECONDS", "0.02")),
-            "master_keys": env.get("TIMEBANK_MASTER_KEYS", ""),
-            "event_cipher_key": env.get("TIMEBANK_EVENT_CIPHER_KEY", ""),
-            "rate_limit": env.get("TIMEBANK_RATE_LIMIT", "600/minute"),
-            "login_rate_limit": env.get("TIMEBANK_LOGIN_RATE_LIMIT", "20/minute"),
-            "rate_limit_storage": env.get("TIMEBANK_RATE_LIMIT_STORAGE", "memory://"),
-            "oidc_issuer": env.get("TIMEBANK_OIDC_ISSUER", ""),
-            "oidc_audience": env.get("TIMEBANK_OIDC_AUDIENCE", ""),
-            "oidc_jwks": env.get("TIMEBANK_OIDC_JWKS", ""),
-            "oidc_volunteer_claim": env.get("TIMEBANK_OIDC_VOLUNTEER_CLAIM", "volunteer_number"),
+            f.name: f.metadata["parse"](env[f.metadata["env"]])
+            for f in fields(cls) if "env" in f.metadata and f.metadata["env"] in env
         }
         values.update(overrides)
         settings = cls(**values)  # type: ignore[arg-type]
