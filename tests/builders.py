@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.crypto import security_adapters
+from adapters.security import security_adapters
 from timebank.application import Registration, TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
