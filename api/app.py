@@ -19,6 +19,11 @@ from flask_smorest import Api, abort
 from flask_smorest.spec.plugins import FlaskPlugin
 from sqlalchemy import Engine, text
 
+from adapters.calendar import ChinaCalendar
+from adapters.idempotency_store import IdempotencyStore
+from adapters.keys import SqlKeyStore, parse_master_keys
+from adapters.oidc import OidcVerifier
+from adapters.security import security_adapters
 from api import (
     accounts,
     aggregates,
@@ -35,10 +40,7 @@ from api import (
     volunteers,
 )
 from api.auth import load_actor
-from api.calendar import ChinaCalendar
-from api.crypto import SqlKeyStore, parse_master_keys, security_adapters
 from api.errors import ErrorResponses, problem, register_error_handlers
-from api.oidc import OidcVerifier
 from api.schemas import ErrorSchema, PaginationMetadataSchema
 from api.services import Services
 from projections.db import make_engine
@@ -63,7 +65,7 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     keys = SqlKeyStore(key_engine)
     with _schema_lock(settings, engine):
         keys.create_table()
-        idempotency.create_table(engine)
+        IdempotencyStore(engine).create_table()
         secret = settings.resolved_secret_key()
         master_keys = parse_master_keys(settings.master_keys) if settings.master_keys else None
         timebank = TimeBank(

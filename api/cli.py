@@ -75,7 +75,7 @@ def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool
 def _demo(services: Any, settings: Settings, port: int, host: str) -> None:
     from dataclasses import asdict
 
-    from api.demo import is_seeded, seed_demo
+    from demo import is_seeded, seed_demo
 
     tokens_file = settings.data_dir / "demo-tokens.json"
     if not is_seeded(services.timebank):
@@ -151,8 +151,8 @@ def keys() -> None:
 @click.option("--data-dir", default=None)
 def keys_rewrap(data_dir: str | None) -> None:
     """Re-wrap every volunteer's data key under the current master key (the first of TIMEBANK_MASTER_KEYS)."""
+    from adapters.vault import AesGcmVault
     from api.app import build_services
-    from api.crypto import AesGcmVault
 
     services = build_services(_settings(data_dir))
     try:
@@ -169,10 +169,10 @@ def keys_show_derived(data_dir: str | None) -> None:
     """Print the master key derived from the secret key, as `s1:<base64>`, to list it in TIMEBANK_MASTER_KEYS."""
     import base64
 
-    from api.crypto import derive_key
+    from adapters.keys import derived_master_keys
 
-    key = derive_key(_settings(data_dir).resolved_secret_key(), "master-key/s1")
-    click.echo("s1:" + base64.b64encode(key).decode())
+    for key_id, key in derived_master_keys(_settings(data_dir).resolved_secret_key()).items():
+        click.echo(f"{key_id}:" + base64.b64encode(key).decode())
 
 
 @main.group()

@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from api import idempotency
+from adapters.idempotency_store import IdempotencyStore
 from api.services import Services
 from projections import ledger_queries, queries
 from timebank.clock import local_date
@@ -41,7 +41,7 @@ def run_transfer_timeouts(services: Services) -> int:
 
 
 def run_forget_idempotency_keys(services: Services) -> int:
-    return idempotency.forget_old_keys(services.engine)
+    return IdempotencyStore(services.engine).forget_old_keys()
 
 
 SCHEDULE = (

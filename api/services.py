@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import Connection, Engine
 
-from api.crypto import AesGcmVault, SqlKeyStore
-from api.oidc import OidcVerifier
+from adapters.keys import SqlKeyStore
+from adapters.oidc import OidcVerifier
+from adapters.vault import AesGcmVault
 from projections.runner import Projector
 from timebank.application import TimeBank
 from timebank.domain.errors import InvalidInput

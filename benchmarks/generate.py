@@ -39,9 +39,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from sqlalchemy import Engine, insert
 
+from adapters.keys import MemoryKeyStore, personal_data_keys
+from adapters.vault import AesGcmVault
 from api.app import build_services
-from api.crypto import AesGcmVault, MemoryKeyStore, personal_data_keys
 from api.services import Services
+from demo.id_numbers import birth_region_code, resident_id_number
+from demo.places import RESIDENTS_2020, STREETS
 from timebank.application import BatchEntry, TimeBank, TransferRequest
 from timebank.clock import utcnow
 from timebank.domain.actors import Actor, Role
@@ -59,31 +62,6 @@ BIRTH_SPAN_DAYS = (date(2007, 2, 28) - OLDEST_BIRTH).days
 REGISTRATION_EVENTS = 7
 POSTGRES_SLICE = 2000  # events per insert on PostgreSQL  # Volunteer, identity claim, number claim, login phone (2), account, token
 
-# Resident population in 10,000s (2020 census) and the districts' administrative codes.
-DISTRICTS: dict[str, tuple[float, str]] = {
-    "朝阳区": (345.2, "110105"), "海淀区": (313.3, "110108"), "昌平区": (226.9, "110114"), "丰台区": (201.9, "110106"),
-    "大兴区": (199.4, "110115"), "通州区": (184.0, "110112"), "顺义区": (132.4, "110113"), "房山区": (131.3, "110111"),
-    "西城区": (110.6, "110102"), "东城区": (70.9, "110101"), "石景山区": (56.8, "110107"), "密云区": (52.8, "110118"),
-    "平谷区": (45.7, "110117"), "怀柔区": (44.1, "110116"), "门头沟区": (39.3, "110109"), "延庆区": (34.6, "110119"),
-}
-STREETS: dict[str, tuple[str, ...]] = {
-    "朝阳区": ("建外街道", "三里屯街道", "望京街道", "双井街道", "劲松街道", "酒仙桥街道"),
-    "海淀区": ("中关村街道", "学院路街道", "万寿路街道", "海淀街道", "清河街道", "上地街道"),
-    "昌平区": ("回龙观街道", "天通苑北街道", "城北街道", "霍营街道"),
-    "丰台区": ("方庄街道", "丰台街道", "卢沟桥街道", "右安门街道"),
-    "大兴区": ("兴丰街道", "林校路街道", "亦庄镇", "旧宫镇"),
-    "通州区": ("北苑街道", "中仓街道", "新华街道", "潞城镇"),
-    "顺义区": ("胜利街道", "光明街道", "石园街道"),
-    "房山区": ("城关街道", "拱辰街道", "长阳镇"),
-    "西城区": ("西长安街街道", "什刹海街道", "金融街街道", "月坛街道", "德胜街道"),
-    "东城区": ("东华门街道", "景山街道", "交道口街道", "和平里街道", "天坛街道"),
-    "石景山区": ("八宝山街道", "古城街道", "鲁谷街道"),
-    "密云区": ("鼓楼街道", "果园街道"),
-    "平谷区": ("滨河街道", "兴谷街道"),
-    "怀柔区": ("泉河街道", "龙山街道"),
-    "门头沟区": ("大峪街道", "城子街道"),
-    "延庆区": ("儒林街道", "百泉街道"),
-}
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志文利春梅海波宁欣怡浩宇子涵梓轩雨晨佳琪思远"
 # Kinds of organization, with the categories their projects run.
@@ -242,8 +220,8 @@ class Generator:
         self.began = time.perf_counter()
         self.people = 0  # every person made so far, for unique identity documents and phones
         self._declared_days: set[tuple[date, UUID]] = set()
-        self._district_names = list(DISTRICTS)
-        self._district_cum = list(itertools.accumulate(DISTRICTS[d][0] for d in self._district_names))
+        self._district_names = list(RESIDENTS_2020)
+        self._district_cum = list(itertools.accumulate(RESIDENTS_2020.values()))
 
     # People ------------------------------------------------------------------------
     def _district(self) -> str:
@@ -260,7 +238,7 @@ class Generator:
         birth = OLDEST_BIRTH + timedelta(days=((i // 500) * 7919 + 17) % BIRTH_SPAN_DAYS)
         sex = "male" if rng.random() < 0.45 else "female"
         if rng.random() < 0.985:
-            id_type, id_number = "resident_id", _resident_id(DISTRICTS[district][1], birth, (i % 500) * 2 + (sex == "male"))
+            id_type, id_number = "resident_id", resident_id_number(birth_region_code(rng, district, birth), birth, i % 500, sex)
         else:
             id_type, id_number = "passport", f"E{(i * 104_729 + 99) % 10**8:08d}"
         phone = shared_phone or f"1{rng.choice('3578')}{rng.choice('0123456789')}{(i * 104_723 + 12_345) % 10**8:08d}"
@@ -488,13 +466,6 @@ class Generator:
             f"{t.volunteers:,}/{target_volunteers:,} volunteers, {t.events:,}/{target_events:,} events, "
             f"{elapsed:,.0f} s, {t.events / elapsed:,.0f} events/s (writing {t.write_seconds:,.0f} s), peak RSS {rss:,.0f} MB"
         )
-
-
-def _resident_id(area: str, birth: date, sequence: int) -> str:
-    """An 18-character resident identity number with a valid check character (GB 11643); odd sequences are men."""
-    body = f"{area}{birth:%Y%m%d}{sequence:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
 
 
 def generate(services: Services, volunteers: int, events: int, *, chunk: int = 5000, seed: int = 20261120, write: str = "recorder",

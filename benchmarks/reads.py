@@ -42,12 +42,13 @@ from projections import ledger_queries
 from projections.balances import accounts, entries, transfers
 from projections.db import make_engine, metadata, positions
 from timebank.domain.ledger import TimeAccount
+from timebank.domain.places import BEIJING_DISTRICTS
 
 TABLES = [accounts, transfers, entries]
 START = datetime(2023, 1, 1, tzinfo=timezone.utc)
 SPAN = timedelta(days=3 * 365)
 WINDOW = timedelta(days=30)
-DISTRICTS = ("朝阳区", "海淀区", "东城区", "西城区", "丰台区", "石景山区")
+DISTRICTS = BEIJING_DISTRICTS[:6]  # the six central districts (城六区)
 # (kind, weight): what a statement line is about; pairs of (phase, weight): how far it got.
 LINE_KINDS = (("service_credit", 50), ("exchange", 25), ("gift", 8), ("donation", 7), ("redemption", 5), ("correction", 3), ("grant", 2))
 PHASES = (("posted", 92), ("pending", 5), ("voided", 3))

@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.crypto import security_adapters
+from stdnum.cn import ric
+
+from adapters.security import security_adapters
 from timebank.application import Registration, TimeBank
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
@@ -77,8 +79,7 @@ def resident_id_number(birth_date: date, sequence: int) -> str:
     """An 18-character resident ID number (GB 11643 layout and check digit) unique per sequence."""
     region = 110101 + sequence // 1000
     first17 = f"{region}{birth_date:%Y%m%d}{sequence % 1000:03d}"
-    total = sum(int(digit) * (2 ** (17 - i) % 11) for i, digit in enumerate(first17))
-    return first17 + "10X98765432"[total % 11]
+    return first17 + ric.calc_check_digit(first17 + "0")  # it ignores the last character
 
 
 def a_volunteer(app: TimeBank, **overrides: Any) -> Registration:

@@ -40,15 +40,38 @@ def test_projections_never_import_the_application_or_the_api(forbidden: str) -> 
     assert offenders == []
 
 
-@pytest.mark.parametrize("package", ["timebank", "projections"])
+@pytest.mark.parametrize("package", ["timebank", "projections", "adapters", "demo"])
 def test_nothing_imports_the_api(package: str) -> None:
     assert [(p.name, m) for p, m in imports_of(package) if top(m) == "api"] == []
+
+
+@pytest.mark.parametrize("forbidden", ["adapters", "demo"])
+@pytest.mark.parametrize("package", ["timebank", "projections"])
+def test_the_domain_application_and_views_never_import_adapters_or_demo_data(package: str, forbidden: str) -> None:
+    assert [(p.name, m) for p, m in imports_of(package) if top(m) == forbidden] == []
+
+
+# Modules that were outbound adapters or fixtures in api/ before they moved to adapters/ and demo/.
+MOVED_OUT_OF_THE_API = {"crypto", "oidc", "calendar", "demo", "vault", "keys", "passwords", "tokens", "idempotency_store"}
+# Libraries that only an outbound adapter (or the demo) has a reason to import.
+ADAPTER_LIBRARIES = {"cryptography", "argon2", "joserfc", "jwt", "chinese_calendar", "faker"}
+
+
+def test_the_api_holds_no_outbound_adapter() -> None:
+    """api/ is HTTP, the CLI and the composition root; keys, tokens, providers and calendars are adapters/."""
+    modules = {path.stem for path in (ROOT / "api").rglob("*.py")}
+    assert modules & MOVED_OUT_OF_THE_API == set()
+    assert [(p.name, m) for p, m in imports_of("api") if top(m) in ADAPTER_LIBRARIES] == []
 
 
 def test_the_scan_sees_imports() -> None:
     """Guard against a scan that finds nothing and so passes vacuously."""
     modules = {m for _, m in imports_of("projections")}
     assert "sqlalchemy" in modules and "timebank.domain.ledger" in modules
+    assert {"joserfc", "cryptography.hazmat.primitives.ciphers.aead", "timebank.clock"} <= {m for _, m in imports_of("adapters")}
+    assert {"faker", "stdnum.cn", "timebank.domain.places", "demo.places"} <= {m for _, m in imports_of("demo")}
+    assert {"flask", "adapters.vault", "api.errors"} <= {m for _, m in imports_of("api")}
+    assert {"idempotency", "app", "cli"} <= {path.stem for path in (ROOT / "api").rglob("*.py")}
 
 
 def test_use_case_groups_are_siblings_composed_once() -> None:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from api.services import Services
-from benchmarks.generate import DISTRICTS, NOW, REGISTRATION_EVENTS, generate
+from benchmarks.generate import NOW, REGISTRATION_EVENTS, generate
+from demo.places import DISTRICTS
 from projections import ledger_queries
 from projections.balances import accounts
 from projections.directory import organizations, volunteers

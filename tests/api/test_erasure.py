@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
-from api.crypto import AesGcmVault
+from adapters.vault import AesGcmVault
 from api.services import Services
 from projections.db import make_engine
 from projections.directory import volunteers

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from api.crypto import security_adapters
+from adapters.security import security_adapters
 from timebank.application import TimeBank
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import InvalidInput, RuleViolation

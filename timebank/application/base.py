@@ -119,7 +119,7 @@ class TimeBankBase(Application):
         self.calendar: WorkingCalendar = calendar or WeekdayCalendar()
         self.clock = clock
         self._identity_secret = identity_secret.encode("utf-8")
-        # Adapters (api/crypto.py) for what the application must not do itself: encryption,
+        # Adapters (adapters/: vault, passwords, tokens) for what the application must not do itself: encryption,
         # password hashing, token signing. Use cases that need a missing one refuse to run.
         self._vault, self._passwords, self._tokens = vault, passwords, tokens
 

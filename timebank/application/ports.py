@@ -1,6 +1,6 @@
 """What the application needs from outside and names here, so that it stays free of libraries:
 sealing personal data, hashing passwords, signing access tokens. The adapters (AES-GCM,
-argon2, JWT) are in `api/crypto.py`; the composition root passes them in."""
+argon2, JWT) are in `adapters/`; the composition root passes them in."""
 
 from __future__ import annotations
 
