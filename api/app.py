@@ -31,6 +31,7 @@ from api import (
     exchanges,
     health,
     idempotency,
+    job_runs,
     organizations,
     projects,
     service_records,
@@ -66,6 +67,7 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
     with _schema_lock(settings, engine):
         keys.create_table()
         IdempotencyStore(engine).create_table()
+        job_runs.create_table(engine)
         secret = settings.resolved_secret_key()
         master_keys = parse_master_keys(settings.master_keys) if settings.master_keys else None
         timebank = TimeBank(

@@ -46,13 +46,14 @@ def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool
     services.projector.start(settings.poll_interval_seconds)
     if demo:
         _demo(services, settings, port, host)
-    scheduler = None
+    clock = None
     if not no_clock:
-        from api.clock import build_scheduler  # APScheduler is slow to import: only when this process runs the clock
+        from api.clock import singleton_clock  # APScheduler is slow to import: only when this process may run the clock
 
-        scheduler = build_scheduler(services, blocking=False)
-    if scheduler:
-        scheduler.start()
+        # Runs the jobs only if no other clock (another `serve`, a `timebank clock`) is active; else
+        # stands by and takes over when that one stops.
+        clock = singleton_clock(services, retry_seconds=settings.clock_retry_seconds)
+        clock.start()
     app = create_app(settings, services=services)
     server = make_server(host, port, app, threaded=True)
     store = settings.database_url and "PostgreSQL" or f"SQLite in {settings.data_dir.resolve()}"
@@ -66,8 +67,8 @@ def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool
     try:
         server.serve_forever()
     finally:
-        if scheduler:
-            scheduler.shutdown(wait=False)
+        if clock:
+            clock.stop()
         services.close()
         click.echo("timebank stopped", err=True)
 
@@ -116,11 +117,38 @@ def projector() -> None:
 def clock() -> None:
     """Run the scheduled jobs (exactly one clock process per deployment)."""
     from api.app import build_services
-    from api.clock import build_scheduler
+    from api.clock import build_scheduler, clock_lock
 
-    services = build_services(_settings())
+    settings = _settings()
+    services = build_services(settings)
+    lock = clock_lock(services)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    waiting = False
+    while not lock.try_acquire():  # a standby: another clock is active; take over when it stops
+        if not waiting:
+            click.echo(f"another clock is active; waiting (retrying every {settings.clock_retry_seconds} s)", err=True)
+            waiting = True
+        if stop.wait(settings.clock_retry_seconds):
+            services.close()
+            return
     click.echo("clock running", err=True)
-    build_scheduler(services, blocking=True).start()
+    scheduler = build_scheduler(services, blocking=True)
+
+    def _step_down_if_lost() -> None:  # a lost lock session: exit, and let the supervisor restart a standby
+        if not lock.held():
+            click.echo("the clock lost its lock; stopping", err=True)
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_job(_step_down_if_lost, "interval", seconds=settings.clock_retry_seconds, id="clock_lock_check")
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGINT, lambda *_: scheduler.shutdown(wait=False))
+    try:
+        scheduler.start()
+    finally:
+        lock.release()
+        services.close()
 
 
 @main.group()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters.idempotency_store import IdempotencyStore
+from api import job_runs
+from api.clock_lock import ClockLock, SingletonClock
 from api.services import Services
 from projections import ledger_queries, queries
 from timebank.clock import local_date
@@ -53,11 +58,57 @@ SCHEDULE = (
 )
 
 
+TIMEZONE = "Asia/Shanghai"
+
+
+def run_job(job: Callable[[Services], int], services: Services) -> int | None:
+    """Run one scheduled job, recording its run where every process sees it (GET /api/admin/jobs)."""
+    return job_runs.run_and_record(services.engine, job.__name__, lambda: job(services), services.timebank.clock)
+
+
 def build_scheduler(services: Services, *, blocking: bool) -> BaseScheduler:
-    scheduler: BaseScheduler = BlockingScheduler(timezone="Asia/Shanghai") if blocking else BackgroundScheduler(timezone="Asia/Shanghai")
+    scheduler: BaseScheduler = BlockingScheduler(timezone=TIMEZONE) if blocking else BackgroundScheduler(timezone=TIMEZONE)
     for job, trigger, trigger_args in SCHEDULE:
         scheduler.add_job(
-            job, trigger, args=[services], id=job.__name__, coalesce=True, max_instances=1,
+            run_job, trigger, args=[job, services], id=job.__name__, coalesce=True, max_instances=1,
             misfire_grace_time=300, replace_existing=True, **trigger_args,
         )
+
+    def _record_next_runs(_event: Any = None) -> None:
+        try:
+            job_runs.record_next_runs(services.engine, {job.id: job.next_run_time for job in scheduler.get_jobs()})
+        except Exception:  # noqa: BLE001 - a display figure; never stop the clock for it
+            log.exception("could not record the next runs of the jobs")
+
+    scheduler.add_listener(_record_next_runs, EVENT_SCHEDULER_STARTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return scheduler
+
+
+def clock_lock(services: Services) -> ClockLock:
+    settings = services.settings
+    return ClockLock(services.engine, data_dir=settings.data_dir, schema=settings.database_schema)
+
+
+def singleton_clock(services: Services, *, retry_seconds: float = 15.0) -> SingletonClock:
+    """The clock of `timebank serve`: runs the jobs only while no other clock does."""
+    return SingletonClock(clock_lock(services), lambda: build_scheduler(services, blocking=False), retry_seconds=retry_seconds)
+
+
+def job_statuses(services: Services) -> list[dict[str, Any]]:
+    """Every scheduled job: its trigger, and its next and last run as the active clock recorded them."""
+    runs = job_runs.last_runs(services.engine)
+    statuses = []
+    for job, trigger, trigger_args in SCHEDULE:
+        last = runs.get(job.__name__, {})
+        statuses.append({
+            "name": job.__name__,
+            "description": (job.__doc__ or "").strip().splitlines()[0] if job.__doc__ else "",
+            "trigger": f"{trigger} " + ", ".join(f"{k}={v}" for k, v in trigger_args.items()),
+            "next_run_at": last.get("next_run_at"),
+            "last_started_at": last.get("started_at"),
+            "last_finished_at": last.get("finished_at"),
+            "last_result": last.get("result"),
+            "last_error": last.get("error"),
+            "runs": last.get("runs", 0),
+        })
+    return statuses
