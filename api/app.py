@@ -32,6 +32,7 @@ from api import (
     health,
     idempotency,
     job_runs,
+    jobs,
     organizations,
     projects,
     service_records,
@@ -52,7 +53,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
+BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates, jobs)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

@@ -1,16 +1,11 @@
-"""The clock: one APScheduler process runs the jobs; the schedule is declared here, once."""
+"""The clock: one active APScheduler runs the jobs (api/clock_lock.py); the schedule is declared here, once."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
+from typing import TYPE_CHECKING, Any
 
 from adapters.idempotency_store import IdempotencyStore
 from api import job_runs
@@ -20,10 +15,14 @@ from projections import ledger_queries, queries
 from timebank.clock import local_date
 from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
 log = logging.getLogger(__name__)
 
 
 def run_expiry(services: Services) -> int:
+    """Expire pending service records past their confirmation deadline (working days); void their pending credits."""
     app = services.timebank
     with services.engine.connect() as conn:
         candidates = queries.pending_records_past_deadline(conn, local_date(app.clock()))
@@ -31,6 +30,7 @@ def run_expiry(services: Services) -> int:
 
 
 def run_auto_check_out(services: Services) -> int:
+    """Close check-ins left open longer than the rules allow (24 h by default) and flag the records."""
     app = services.timebank
     hours = app.rules.in_force(local_date(app.clock())).auto_check_out_after_hours
     with services.engine.connect() as conn:
@@ -39,6 +39,7 @@ def run_auto_check_out(services: Services) -> int:
 
 
 def run_transfer_timeouts(services: Services) -> int:
+    """Void pending transfers whose timeout has passed."""
     app = services.timebank
     with services.engine.connect() as conn:
         candidates = ledger_queries.pending_transfers_past_timeout(conn, app.clock())
@@ -46,6 +47,7 @@ def run_transfer_timeouts(services: Services) -> int:
 
 
 def run_forget_idempotency_keys(services: Services) -> int:
+    """Forget idempotency keys older than 24 h."""
     return IdempotencyStore(services.engine).forget_old_keys()
 
 
@@ -67,6 +69,11 @@ def run_job(job: Callable[[Services], int], services: Services) -> int | None:
 
 
 def build_scheduler(services: Services, *, blocking: bool) -> BaseScheduler:
+    # APScheduler is slow to import: only processes that run the clock pay for it.
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler: BaseScheduler = BlockingScheduler(timezone=TIMEZONE) if blocking else BackgroundScheduler(timezone=TIMEZONE)
     for job, trigger, trigger_args in SCHEDULE:
         scheduler.add_job(

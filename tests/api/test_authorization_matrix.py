@@ -165,6 +165,7 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"): frozenset({OWN}),
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
+    ("/api/admin/jobs", "GET", "the clock's jobs"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -511,6 +512,7 @@ def _acceptance(exchange_id: str, helper_id: str) -> Call:
 # How each row's request is made, on fresh objects. Keyed like POLICY.
 SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/", "GET", "service index"): lambda c: Call("/"),
+    ("/api/admin/jobs", "GET", "the clock's jobs"): lambda c: Call("/api/admin/jobs"),
     ("/api/health", "GET", "liveness"): lambda c: Call("/api/health"),
     ("/api/rules", "GET", "the rule sets"): lambda c: Call("/api/rules"),
     ("/openapi.json", "GET", "OpenAPI document"): lambda c: Call("/openapi.json"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -77,3 +77,28 @@ def test_every_scheduled_job_is_registered_once(services: Services) -> None:
         assert all(job.max_instances == 1 for job in scheduler.get_jobs())
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_admins_see_each_job_with_its_trigger_and_its_last_run_as_the_clock_recorded_it(api: Any, walk: Any, services: Services, clock: Any) -> None:
+    from api.clock import run_job, run_transfer_timeouts
+    from tests.api.conftest import expect
+
+    before = {job["name"]: job for job in expect(api.get("/api/admin/jobs", walk.admin), 200)}
+    assert set(before) == {job.__name__ for job, _, _ in SCHEDULE}
+    assert before["run_expiry"]["runs"] == 0 and before["run_expiry"]["last_started_at"] is None
+    assert before["run_expiry"]["trigger"] == "cron minute=5" and before["run_expiry"]["description"].startswith("Expire pending")
+    run_job(run_transfer_timeouts, services)  # as the clock process would, in another process
+    scheduler = build_scheduler(services, blocking=False)
+    scheduler.start(paused=True)  # the active clock records when each job runs next
+    scheduler.shutdown(wait=False)
+    after = {job["name"]: job for job in expect(api.get("/api/admin/jobs", walk.auditor()), 200)}
+    timeouts = after["run_transfer_timeouts"]
+    assert (timeouts["runs"], timeouts["last_result"], timeouts["last_error"]) == (1, 0, None)
+    assert datetime.fromisoformat(timeouts["last_started_at"]) == clock()
+    assert all(job["next_run_at"] is not None for job in after.values())
+
+
+def test_volunteers_do_not_see_the_jobs(api: Any, walk: Any) -> None:
+    from tests.api.conftest import expect
+
+    expect(api.get("/api/admin/jobs", walk.organizer.token), 403)
