@@ -256,3 +256,7 @@ class RuleSetSchema(Schema):
     storage_cap_minutes = fields.Int(allow_none=True, metadata=d("Most credit-minutes a volunteer may hold; the excess goes to the district pool."))
     gift_relations = fields.List(fields.Str(), metadata=d("Relations a gift may go to."))
     redemption_min_age = fields.Int(metadata=d("Credits are redeemed from this age."))
+    star_level_thresholds_hours = fields.List(fields.Int(), metadata=d("Counted hours for 1..5 stars (星级)."))
+    star_excluded_categories = fields.List(fields.Str(), metadata=d("Project categories never counted towards star levels."))
+    five_star_notice_working_days = fields.Int(metadata=d("Working days of public notice before five stars are granted."))
+    milestone_hours = fields.List(fields.Int(), metadata=d("Counted hours that are milestones (besides the first service)."))

@@ -184,7 +184,8 @@ def test_reconciliation_balances_after_records_corrections_revocations_and_trans
     assert (report["total"]["expected_credits"], report["total"]["issued_credits"]) == (180, 180)
     assert report["total"]["issuance_account_balance"] == -180
     rules = expect(api.get("/api/rules", earner.token), 200)
-    assert rules[0]["version"] == "beijing-2021" and rules[0]["redemption_min_age"] == 60
+    assert [r["version"] for r in rules] == ["beijing-trial", "beijing-2021"] and rules[-1]["redemption_min_age"] == 60
+    assert rules[0]["star_level_thresholds_hours"] == [100, 200, 500, 800, 1000]
 
 
 def test_a_senior_redeems_to_the_system_redemption_account_and_a_younger_member_cannot(api: ApiClient, walk: Walk, earner: Person) -> None:

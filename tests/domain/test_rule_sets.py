@@ -40,10 +40,24 @@ class TestRuleBook:
 
     def test_the_defaults_are_the_figures_of_the_domain(self) -> None:
         rules = RuleBook().in_force(date(2026, 11, 18))
-        assert rules == DEFAULT_RULES[0]
+        assert rules == DEFAULT_RULES[-1]
         assert (rules.credit_minutes_per_service_hour, rules.recording_deadline_working_days) == (60, 10)
         assert (rules.min_registration_age, rules.guardian_consent_below_age) == (14, 18)
         assert (rules.auto_check_out_after_hours, rules.max_service_minutes_per_day) == (24, 960)
+
+    def test_both_star_threshold_sets_ship_as_versions_by_effective_date(self) -> None:
+        book = RuleBook()
+        trial, current = book.in_force(date(2020, 6, 1)), book.in_force(date(2026, 11, 18))
+        assert (trial.version, trial.star_level_thresholds_hours) == ("beijing-trial", (100, 200, 500, 800, 1000))
+        assert (current.version, current.star_level_thresholds_hours) == ("beijing-2021", (100, 300, 600, 1000, 1500))
+        assert set(current.star_excluded_categories) == {"community_staff_routine", "school_practice", "donation"}
+        assert current.five_star_notice_working_days == 5
+
+    def test_star_thresholds_must_be_five_increasing_hours_and_the_notice_at_least_five_days(self) -> None:
+        with pytest.raises(ValueError, match="five increasing"):
+            RuleSet("x", date(2021, 1, 1), star_level_thresholds_hours=(100, 300, 200, 1000, 1500))
+        with pytest.raises(ValueError, match="at least 5"):
+            RuleSet("x", date(2021, 1, 1), five_star_notice_working_days=3)
 
     def test_the_description_lists_every_version_with_iso_dates(self) -> None:
         described = RuleBook((OLD, NEW)).describe()

@@ -9,8 +9,9 @@ from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import InvalidInput
 
-# Activity categories. Those in EXCLUDED_FROM_STAR_LEVELS are recorded but never count towards
-# star levels (Beijing's examples); the star-level rules read this, records keep the category.
+# Activity categories. Records keep the category; those a rule set lists in `star_excluded_categories`
+# (timebank/domain/rules.py: community staff's routine work, school duty / social practice, donations)
+# are recorded but never count towards star levels.
 CATEGORIES = (
     "community_service",
     "elderly_care",
@@ -23,6 +24,9 @@ CATEGORIES = (
     "emergency",
     "large_event",
     "civilization_practice",
+    "community_staff_routine",
+    "school_practice",
+    "donation",
     "other",
 )
 

@@ -11,6 +11,11 @@ from typing import Any, Protocol
 
 # Direct relatives (直系亲属) and spouse: whom Beijing lets a member gift credits to.
 BEIJING_GIFT_RELATIONS = ("spouse", "parent", "child", "grandparent", "grandchild")
+# Star-level thresholds in hours for 1..5 stars: Beijing's trial rules and the current national/Beijing ones.
+TRIAL_STAR_THRESHOLDS_HOURS = (100, 200, 500, 800, 1000)
+CURRENT_STAR_THRESHOLDS_HOURS = (100, 300, 600, 1000, 1500)
+# Weekday routine work of community staff, school class duty / social practice, donations of money or goods.
+STAR_EXCLUDED_CATEGORIES = ("community_staff_routine", "school_practice", "donation")
 # Every relation a gift may declare; a rule set allows a subset (Shanghai adds relatives and friends).
 GIFT_RELATIONS = (*BEIJING_GIFT_RELATIONS, "sibling", "relative", "friend")
 
@@ -38,6 +43,14 @@ class RuleSet:
     storage_cap_minutes: int | None = None  # e.g. Nanjing 1,500 h = 90,000; the excess goes to the district pool
     gift_relations: tuple[str, ...] = BEIJING_GIFT_RELATIONS
     redemption_min_age: int = 60
+    # Star levels (星级): cumulative confirmed hours for 1..5 stars; five stars also needs a nomination
+    # and a public notice of this many working days.
+    star_level_thresholds_hours: tuple[int, ...] = CURRENT_STAR_THRESHOLDS_HOURS
+    # Recorded, but never counted towards star levels (Beijing's examples).
+    star_excluded_categories: tuple[str, ...] = STAR_EXCLUDED_CATEGORIES
+    five_star_notice_working_days: int = 5
+    # Milestones (besides the first service), in counted hours: events for notifications and certificates.
+    milestone_hours: tuple[int, ...] = (50, 100, 300, 600, 1000, 1500)
 
     def __post_init__(self) -> None:
         unknown = set(self.gift_relations) - set(GIFT_RELATIONS)
@@ -48,6 +61,13 @@ class RuleSet:
         # A private copy, so the caller's dict cannot change a rule set after the fact.
         object.__setattr__(self, "category_credit_minutes_per_service_hour", dict(self.category_credit_minutes_per_service_hour))
         object.__setattr__(self, "gift_relations", tuple(self.gift_relations))
+        for name in ("star_level_thresholds_hours", "star_excluded_categories", "milestone_hours"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        thresholds = self.star_level_thresholds_hours
+        if len(thresholds) != 5 or list(thresholds) != sorted(set(thresholds)) or thresholds[0] <= 0:
+            raise ValueError("star_level_thresholds_hours: five increasing positive hours, for 1..5 stars")
+        if self.five_star_notice_working_days < 5:
+            raise ValueError("five_star_notice_working_days: the public notice lasts at least 5 working days")
 
     def credit_rate(self, category: str | None = None) -> int:
         """Credit-minutes per service hour for a project category (the default when not weighted)."""
@@ -61,6 +81,9 @@ class RuleSet:
 
 
 DEFAULT_RULES: tuple[RuleSet, ...] = (
+    # Beijing's trial star thresholds, in force before the revised regulation (the start date is a
+    # configuration choice: the trial had no single national start).
+    RuleSet(version="beijing-trial", effective_from=date(2014, 1, 1), star_level_thresholds_hours=TRIAL_STAR_THRESHOLDS_HOURS),
     RuleSet(version="beijing-2021", effective_from=date(2021, 3, 1)),
 )
 
@@ -102,8 +125,9 @@ class RuleBook:
             if unknown:
                 raise ValueError(f"unknown rule fields: {sorted(unknown)}")
             values = {**item, "effective_from": date.fromisoformat(item["effective_from"])}
-            if "gift_relations" in values:
-                values["gift_relations"] = tuple(values["gift_relations"])
+            for name in ("gift_relations", "star_level_thresholds_hours", "star_excluded_categories", "milestone_hours"):
+                if name in values:
+                    values[name] = tuple(values[name])
             versions.append(RuleSet(**values))
         return cls(tuple(versions))
 
@@ -113,6 +137,9 @@ class RuleBook:
                 **asdict(r),
                 "effective_from": r.effective_from.isoformat(),
                 "gift_relations": list(r.gift_relations),
+                "star_level_thresholds_hours": list(r.star_level_thresholds_hours),
+                "star_excluded_categories": list(r.star_excluded_categories),
+                "milestone_hours": list(r.milestone_hours),
                 "category_credit_minutes_per_service_hour": dict(r.category_credit_minutes_per_service_hour),
             }
             for r in self.versions
@@ -143,4 +170,4 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
-__all__ = ["GIFT_RELATIONS", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
+__all__ = ["TRIAL_STAR_THRESHOLDS_HOURS", "CURRENT_STAR_THRESHOLDS_HOURS", "STAR_EXCLUDED_CATEGORIES", "GIFT_RELATIONS", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
