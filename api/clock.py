@@ -11,9 +11,15 @@ from adapters.idempotency_store import IdempotencyStore
 from api import job_runs
 from api.clock_lock import ClockLock, SingletonClock
 from api.services import Services
-from projections import ledger_queries, queries
+from projections import ledger_queries, queries, star_levels
 from timebank.clock import local_date
-from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers
+from timebank.jobs import (
+    auto_close_check_outs,
+    award_star_levels,
+    expire_pending_records,
+    expire_pending_transfers,
+    grant_five_stars,
+)
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -51,12 +57,30 @@ def run_forget_idempotency_keys(services: Services) -> int:
     return IdempotencyStore(services.engine).forget_old_keys()
 
 
+def run_star_levels(services: Services) -> int:
+    """Award the star levels (1-4) and milestones that confirmed hours reach, each exactly once."""
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = star_levels.award_candidates(conn, app.rules, local_date(app.clock()))
+    return award_star_levels(app, candidates)
+
+
+def run_five_star_grants(services: Services) -> int:
+    """Grant five stars to nominees whose public notice has ended without an upheld objection."""
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = star_levels.five_star_candidates(conn, local_date(app.clock()))
+    return grant_five_stars(app, candidates)
+
+
 SCHEDULE = (
     # (job, trigger, trigger arguments)
     (run_expiry, "cron", {"minute": 5}),
     (run_auto_check_out, "interval", {"minutes": 15}),
     (run_transfer_timeouts, "interval", {"minutes": 1}),
     (run_forget_idempotency_keys, "cron", {"minute": 35}),
+    (run_star_levels, "interval", {"minutes": 10}),
+    (run_five_star_grants, "cron", {"hour": 0, "minute": 20}),
 )
 
 

@@ -27,6 +27,7 @@ from projections.directory import Directory
 from projections.exchanges import Exchanges
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
+from projections.star_levels import StarLevels
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels()]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

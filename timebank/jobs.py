@@ -7,7 +7,7 @@ so a stale candidate list is harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 from uuid import UUID
 
@@ -43,3 +43,13 @@ def auto_close_check_outs(app: TimeBank, candidates: Iterable[tuple[UUID, UUID]]
 def expire_pending_transfers(app: TimeBank, candidates: Iterable[UUID]) -> int:
     """Void pending transfers whose timeout has passed; the held credits are free again."""
     return _each(candidates, lambda transfer_id: app.expire_transfer(transfer_id, SYSTEM), "expire transfer")
+
+
+def award_star_levels(app: TimeBank, candidates: Iterable[tuple[UUID, Mapping[str, int]]]) -> int:
+    """Award the star levels (1-4) and milestones volunteers' confirmed hours reach, each exactly once."""
+    return _each(candidates, lambda c: app.award_star_levels(c[0], c[1]), "award star levels to")
+
+
+def grant_five_stars(app: TimeBank, candidates: Iterable[tuple[UUID, Mapping[str, int]]]) -> int:
+    """Grant five stars to nominees whose public notice ended without an upheld or undecided objection."""
+    return _each(candidates, lambda c: app.grant_five_stars(c[0], c[1]), "grant five stars to")

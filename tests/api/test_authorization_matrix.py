@@ -166,6 +166,12 @@ POLICY: dict[Row, frozenset[str]] = {
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
     ("/api/admin/jobs", "GET", "the clock's jobs"): READERS,
+    # Star levels: the volunteer and readers see it; organizers nominate, volunteers object, admins decide.
+    ("/api/volunteers/<uuid:volunteer_id>/star-level", "GET", "the volunteer's star level"): READERS | {OWN},
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"): frozenset({ORGANIZER}),
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/objections", "POST", "object to the volunteer's nomination"): VOLUNTEERS,
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/objections/<uuid:objection_id>/decision", "POST", "decide an objection"):
+        frozenset({ADMIN}),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -293,6 +299,12 @@ def roles_allowed(actions: tuple[str, ...], overrides: dict[Relation, frozenset[
 TOLERATED: dict[tuple[Row, str], tuple[int, str]] = {
     (("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"), OWN):
         (422, "members cannot offer help on their own request"),
+    (("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"), ORGANIZER):
+        (422, "the volunteer holds no four stars yet"),
+    (("/api/volunteers/<uuid:volunteer_id>/star-level/objections/<uuid:objection_id>/decision", "POST", "decide an objection"), ADMIN):
+        (409, "the volunteer has no nomination in its notice"),
+    **{(("/api/volunteers/<uuid:volunteer_id>/star-level/objections", "POST", "object to the volunteer's nomination"), role):
+       (409, "the volunteer has no nomination in its notice") for role in VOLUNTEERS},
     **{(("/api/auth/logout", "POST", "the caller's own session"), role): (422, "the roles' tokens here are opaque, not a login's JWT")
        for role in MEMBERS},
 }
@@ -513,6 +525,14 @@ def _acceptance(exchange_id: str, helper_id: str) -> Call:
 SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/", "GET", "service index"): lambda c: Call("/"),
     ("/api/admin/jobs", "GET", "the clock's jobs"): lambda c: Call("/api/admin/jobs"),
+    ("/api/volunteers/<uuid:volunteer_id>/star-level", "GET", "the volunteer's star level"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/star-level"),
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/star-level/nominations", {"organization_id": c.walk.organization_id, "reason": "模范"}),
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/objections", "POST", "object to the volunteer's nomination"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/star-level/objections", {"reason": "存疑"}),
+    ("/api/volunteers/<uuid:volunteer_id>/star-level/objections/<uuid:objection_id>/decision", "POST", "decide an objection"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/star-level/objections/{uuid4()}/decision", {"upheld": False, "reason": "无误"}),
     ("/api/health", "GET", "liveness"): lambda c: Call("/api/health"),
     ("/api/rules", "GET", "the rule sets"): lambda c: Call("/api/rules"),
     ("/openapi.json", "GET", "OpenAPI document"): lambda c: Call("/openapi.json"),

@@ -12,13 +12,15 @@ from flask.testing import FlaskClient
 from flask_smorest import pagination
 
 import api.idempotency
+import api.jobs
 import api.ledger_schemas
 import api.schemas
 import api.sessions
+import api.star_schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.star_schemas, api.jobs)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES

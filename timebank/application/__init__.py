@@ -15,20 +15,22 @@ from timebank.application.ledger import Ledger, TransferRequest, TransferResult
 from timebank.application.records import Records
 from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
+from timebank.application.stars import Stars
 from timebank.domain.credentials import Credentials
 from timebank.domain.ledger import TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
+from timebank.domain.star_level import StarStanding
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"
-    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100}
+    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100, StarStanding: 100}
     # Hot aggregates (accounts, pools) stay in memory and are fast-forwarded from the store on each
     # load, so a command costs the same whether an account has 10 events or 10,000. The store stays
     # the truth: other processes' writes are read by the fast-forward, and a stale copy loses the
