@@ -25,6 +25,7 @@ from projections.batch import Batch, RowCache
 from projections.db import metadata, positions
 from projections.directory import Directory
 from projections.exchanges import Exchanges
+from projections.incentives import Incentives
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
 from projections.star_levels import StarLevels
@@ -35,7 +36,7 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels(), Incentives()]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

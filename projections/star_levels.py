@@ -108,6 +108,11 @@ def confirmed_minutes_by_category(conn: Connection, volunteer_id: UUID) -> dict[
     return {category: int(minutes) for category, minutes in conn.execute(query)}
 
 
+def counted_minutes(conn: Connection, volunteer_id: UUID, rules: RuleBook, today: date) -> int:
+    """Confirmed minutes that count towards star levels (and incentives' minimum hours) today."""
+    return count_minutes(rules.in_force(today), confirmed_minutes_by_category(conn, volunteer_id)).counted_minutes
+
+
 def _all_confirmed(conn: Connection) -> dict[UUID, dict[str, int]]:
     c = service_records.c
     found: dict[UUID, dict[str, int]] = {}

@@ -166,6 +166,14 @@ POLICY: dict[Row, frozenset[str]] = {
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
     ("/api/admin/jobs", "GET", "the clock's jobs"): READERS,
+    # Incentives: admins and the organization's organizers publish and use codes; members read; volunteers redeem.
+    ("/api/incentives", "POST", "an incentive of the organization"): frozenset({ORGANIZER}),
+    ("/api/incentives", "POST", "an admin's incentive"): frozenset({ADMIN}),
+    ("/api/incentives", "GET", "the catalog"): MEMBERS,
+    ("/api/incentives/<uuid:incentive_id>", "GET", "an incentive"): MEMBERS,
+    ("/api/incentives/<uuid:incentive_id>/redemptions", "POST", "redeem an incentive"): VOLUNTEERS,
+    ("/api/incentives/<uuid:incentive_id>/redemptions/use", "POST", "a code of the organization's incentive"): frozenset({ORGANIZER}),
+    ("/api/incentives/<uuid:incentive_id>/redemptions/use", "POST", "a code of an admin's incentive"): frozenset({ADMIN}),
     # Star levels: the volunteer and readers see it; organizers nominate, volunteers object, admins decide.
     ("/api/volunteers/<uuid:volunteer_id>/star-level", "GET", "the volunteer's star level"): READERS | {OWN},
     ("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"): frozenset({ORGANIZER}),
@@ -310,6 +318,7 @@ TOLERATED: dict[tuple[Row, str], tuple[int, str]] = {
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+INCENTIVE = {"title": "公园年票", "stock": 1000, "valid_from": "2026-11-01", "valid_until": "2026-12-31"}
 PASSWORD = "lantern-42-river"
 DISTRICT = "朝阳区"
 SERVICE_DATE = "2026-11-17"  # the working day before the test clock's start
@@ -476,6 +485,18 @@ class Case:
         transfer_id: str = expect(self.api.post("/api/transfers", self.payment(pending=pending), self.owner.token), 201)["id"]
         return transfer_id
 
+    # Incentives.
+    def incentive(self, by_admin: bool = False) -> str:
+        body = INCENTIVE if by_admin else {**INCENTIVE, "organization_id": self.walk.organization_id}
+        incentive_id: str = expect(self.api.post("/api/incentives", body, self.walk.admin if by_admin else self.organizer.token), 201)["id"]
+        return incentive_id
+
+    def redeemed(self, by_admin: bool) -> Call:
+        """A fresh incentive the owner redeemed, and its code for the provider to use."""
+        incentive_id = self.incentive(by_admin)
+        code = expect(self.api.post(f"/api/incentives/{incentive_id}/redemptions", {}, self.owner.token), 201)["code"]
+        return Call(f"/api/incentives/{incentive_id}/redemptions/use", {"code": code})
+
     # Exchanges.
     def exchange(self) -> str:
         body = {"title": "帮忙买菜", "minutes": 30, "district": DISTRICT}
@@ -525,6 +546,17 @@ def _acceptance(exchange_id: str, helper_id: str) -> Call:
 SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/", "GET", "service index"): lambda c: Call("/"),
     ("/api/admin/jobs", "GET", "the clock's jobs"): lambda c: Call("/api/admin/jobs"),
+    ("/api/incentives", "POST", "an incentive of the organization"):
+        lambda c: Call("/api/incentives", {**INCENTIVE, "organization_id": c.walk.organization_id}),
+    ("/api/incentives", "POST", "an admin's incentive"): lambda c: Call("/api/incentives", INCENTIVE),
+    ("/api/incentives", "GET", "the catalog"): lambda c: Call("/api/incentives"),
+    ("/api/incentives/<uuid:incentive_id>", "GET", "an incentive"): lambda c: Call(f"/api/incentives/{c.incentive()}"),
+    ("/api/incentives/<uuid:incentive_id>/redemptions", "POST", "redeem an incentive"):
+        lambda c: Call(f"/api/incentives/{c.incentive()}/redemptions", {}),
+    ("/api/incentives/<uuid:incentive_id>/redemptions/use", "POST", "a code of the organization's incentive"):
+        lambda c: c.redeemed(by_admin=False),
+    ("/api/incentives/<uuid:incentive_id>/redemptions/use", "POST", "a code of an admin's incentive"):
+        lambda c: c.redeemed(by_admin=True),
     ("/api/volunteers/<uuid:volunteer_id>/star-level", "GET", "the volunteer's star level"):
         lambda c: Call(f"/api/volunteers/{c.owner.id}/star-level"),
     ("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"):

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from flask_smorest import pagination
 
 import api.idempotency
+import api.incentive_schemas
 import api.jobs
 import api.ledger_schemas
 import api.schemas
@@ -20,7 +21,7 @@ import api.star_schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.star_schemas, api.jobs)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES

@@ -11,6 +11,7 @@ from timebank.application.attendance import Attendance
 from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeBankBase, retrying
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
+from timebank.application.incentives import CodeUse, Incentives, Redemption
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
 from timebank.application.records import Records
 from timebank.application.registry import Registry
@@ -23,10 +24,10 @@ from timebank.domain.shift import Shift
 from timebank.domain.star_level import StarStanding
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"
@@ -38,4 +39,4 @@ class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Securi
     env = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
 
-__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying"]
+__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying", "Redemption", "CodeUse"]
