@@ -10,11 +10,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from api.clock import SCHEDULE, build_scheduler, run_auto_check_out, run_expiry
 from api.services import Services
 from projections import ledger_queries, queries
+from timebank.application import BatchEntry
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ledger import TimeAccount
 
 
-def a_scene(services: Services, clock: Any) -> dict[str, Any]:
+def a_scene(services: Services, clock: Any, first: int = 1) -> dict[str, Any]:
     app = services.timebank
 
     def person(n: int) -> Actor:
@@ -22,7 +23,7 @@ def a_scene(services: Services, clock: Any) -> dict[str, Any]:
                                      id_number=f"E{n:08d}", phone="13900000000", district="西城区")
         return Actor(Role.VOLUNTEER, reg.volunteer_id)
 
-    organizer, volunteer = person(1), person(2)
+    organizer, volunteer = person(first), person(first + 1)
     org = app.register_organization(organizer, name="o", district="西城区")
     app.verify_organization(Actor(Role.ADMIN), org)
     project = app.publish_project(organizer, organization_id=org, name="p", person_in_charge="x")
@@ -102,3 +103,44 @@ def test_volunteers_do_not_see_the_jobs(api: Any, walk: Any) -> None:
     from tests.api.conftest import expect
 
     expect(api.get("/api/admin/jobs", walk.organizer.token), 403)
+
+
+def test_every_scheduled_job_run_a_second_time_changes_nothing(services: Services, clock: Any) -> None:
+    from api.clock import run_job
+    from timebank.application import TransferRequest
+
+    s = a_scene(services, clock)
+    app, organizer, volunteer = s["app"], s["organizer"], s["volunteer"]
+    app.declare_service(volunteer, project_id=s["project"], service_date=clock().date() - timedelta(days=1), service_minutes=60, content="c")
+    app.sign_up(volunteer, s["shift"], volunteer.id)
+    clock.advance(hours=1)
+    app.check_in(organizer, s["shift"], volunteer.id)
+    other = a_scene(services, clock, first=3)
+    confirmed = other["app"].record_service_batch(other["organizer"], other["project"], [
+        BatchEntry(volunteer_id=other["volunteer"].id, service_date=clock().date() - timedelta(days=1), service_minutes=120, content="c")])
+    assert confirmed
+    payer, payee = (TimeAccount.create_id(v.id) for v in (other["volunteer"], volunteer))
+    app.transfer(other["volunteer"], TransferRequest(payer, payee, 30, "exchange", pending=True, timeout_seconds=60))
+    clock.advance(hours=25)  # past the check-out limit and the transfer's timeout
+    services.projector.catch_up()
+    first = {job.__name__: run_job(job, services) for job, _, _ in SCHEDULE}
+    clock.advance(days=15)  # past the confirmation deadline of 10 working days
+    services.projector.catch_up()
+    later = {job.__name__: run_job(job, services) for job, _, _ in SCHEDULE}
+    assert {name: n for name, n in first.items() if n} == {"run_auto_check_out": 1, "run_transfer_timeouts": 1, "run_star_levels": 1}
+    assert {name: n for name, n in later.items() if n} == {"run_expiry": 2}  # the declared record and the auto-closed one
+    services.projector.catch_up()
+    events = services.timebank.recorder.max_notification_id()
+    second = {job.__name__: run_job(job, services) for job, _, _ in SCHEDULE}
+    assert set(second.values()) == {0}
+    assert services.timebank.recorder.max_notification_id() == events
+
+
+def test_pending_records_expire_after_ten_working_days_not_calendar_days(services: Services, clock: Any) -> None:
+    s = a_scene(services, clock)  # the clock starts on Wednesday 2026-11-18
+    s["app"].declare_service(s["volunteer"], project_id=s["project"], service_date=clock().date(), service_minutes=60, content="c")
+    clock.advance(days=14)  # Wednesday 2 December: the tenth working day, the deadline itself (two weekends in between)
+    services.projector.catch_up()
+    assert run_expiry(services) == 0
+    clock.advance(days=1)
+    assert run_expiry(services) == 1
