@@ -22,6 +22,7 @@ from api.services import services
 from projections import incentives, star_levels
 from timebank.clock import local_date
 from timebank.domain.errors import NotFound
+from timebank.domain.permissions import require
 
 blp = Blueprint("incentives", __name__, url_prefix="/api/incentives", description="Incentives (礼遇) earned by service hours.")
 
@@ -39,7 +40,7 @@ class Incentives(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """List the incentives, newest first (members)"""
-        actor()
+        require(actor(), "incentive.read")
         today = local_date(services().timebank.clock())
         with services().read(args.get("min_position")) as conn:
             items, pagination_parameters.item_count = incentives.incentives_page(
@@ -55,7 +56,7 @@ class IncentiveById(MethodView):
     @blp.response(200, IncentiveSchema)
     def get(self, args: dict[str, Any], incentive_id: UUID) -> dict[str, Any]:
         """Show an incentive (members)"""
-        actor()
+        require(actor(), "incentive.read")
         with services().read(args.get("min_position")) as conn:
             found = incentives.incentive(conn, incentive_id)
         if found is None:

@@ -8,11 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from api.auth import READ_ALL, actor
+from api.auth import actor
 from api.clock import job_statuses
 from api.schemas import MinPositionArgs, d
 from api.services import services
-from timebank.domain.errors import Forbidden
+from timebank.domain.permissions import require
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/admin/jobs", description="Scheduled jobs of the clock, for admins and auditors.")
 
@@ -36,8 +36,7 @@ class Jobs(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
         """List the scheduled jobs with their next and last run and result (admins, auditors)"""
-        if actor().role not in READ_ALL:
-            raise Forbidden("only admins and auditors see the clock's jobs")
+        require(actor(), "jobs.read")
         statuses = job_statuses(services())
         pagination_parameters.item_count = len(statuses)
         first = pagination_parameters.first_item

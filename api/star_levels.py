@@ -8,7 +8,7 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import actor, require_self_or_reader
+from api.auth import actor, require_readable
 from api.schemas import CreatedSchema, MinPositionArgs
 from api.services import services
 from api.star_schemas import (
@@ -34,7 +34,7 @@ class StarLevel(MethodView):
     @blp.response(200, StarLevelSchema)
     def get(self, args: dict[str, Any], volunteer_id: UUID) -> dict[str, Any]:
         """Show the volunteer's star level and why: hours counted and excluded, rule version, next threshold"""
-        require_self_or_reader(volunteer_id)
+        require_readable("star_level.read", "volunteer", volunteer_id, "volunteer_id", about=volunteer_id)
         app = services().timebank
         with services().read(args.get("min_position")) as conn:
             return star_levels.explanation(conn, volunteer_id, app.rules, local_date(app.clock()))

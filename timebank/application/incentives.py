@@ -9,12 +9,13 @@ from uuid import UUID
 
 from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
-from timebank.domain.actors import Actor, Role
-from timebank.domain.errors import DomainError, Forbidden, NotFound, RuleViolation
+from timebank.domain.actors import Actor
+from timebank.domain.errors import DomainError, NotFound, RuleViolation
 from timebank.domain.ids import REDEMPTION_ACCOUNT_ID, natural_id
 from timebank.domain.incentive import Incentive, Standing, code_hash
 from timebank.domain.ledger import REDEMPTION, open_transfer
 from timebank.domain.organization import Organization
+from timebank.domain.permissions import require
 from timebank.domain.star_level import StarStanding
 from timebank.domain.volunteer import Volunteer, age_on
 
@@ -40,12 +41,11 @@ class Incentives(TimeBankBase):
 
     def _require_provider(self, actor: Actor, incentive: Incentive) -> None:
         """The publisher: an organizer of the incentive's organization, or an admin for an admin's incentive."""
-        if incentive.organization_id is None:
-            if actor.role is not Role.ADMIN:
-                raise Forbidden("only admins provide the incentives admins published", field="incentive_id")
-            return
-        organization = self._get(Organization, incentive.organization_id, "incentive_id", "organization", read_only=True)
-        organization.require_organizer(actor)
+        organization_id = incentive.organization_id
+        if organization_id is None:
+            require(actor, "own_incentive.use_code", field="incentive_id")
+        else:
+            require(actor, "incentive.use_code", field="incentive_id", organizes=lambda: self.is_organizer(actor, organization_id))
 
     @retrying
     def publish_incentive(
@@ -53,11 +53,10 @@ class Incentives(TimeBankBase):
         min_hours: int = 0, min_age: int | None = None, cost_minutes: int = 0, stock: int, valid_from: date, valid_until: date,
     ) -> UUID:
         if organization_id is None:
-            if actor.role is not Role.ADMIN:
-                raise Forbidden("organizers publish for their organization: name organization_id", field="organization_id")
+            require(actor, "incentive.publish_own", field="organization_id")
         else:
             organization = self._get(Organization, organization_id, "organization_id", "organization", read_only=True)
-            organization.require_organizer(actor)
+            require(actor, "incentive.publish", field="organization_id", organizes=organization.is_organizer(actor))
             organization.require_verified()
         now = self._now()
         Incentive.check_terms(
@@ -87,10 +86,9 @@ class Incentives(TimeBankBase):
         """A volunteer redeems: eligibility (stars, counted hours as the star-level view has them, age), the
         validity window, once per volunteer, stock; a cost in credits is paid to the redemption account in
         the same save as the stock changes. Returns the code, shown once."""
-        if actor.role is not Role.VOLUNTEER or actor.id is None:
-            raise Forbidden("only volunteers redeem incentives")
+        volunteer_id = self._volunteer_id(actor, "incentive.redeem")
         incentive = self.get_incentive(incentive_id)
-        volunteer = self._get(Volunteer, actor.id, "volunteer_id", "volunteer", read_only=True)
+        volunteer = self._get(Volunteer, volunteer_id, "volunteer_id", "volunteer", read_only=True)
         now = self._now()
         today = local_date(now)
         rules = self._rules_on(today, "incentive_id")

@@ -12,9 +12,10 @@ from uuid import UUID, uuid4
 
 from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
-from timebank.domain.actors import Actor, Role
+from timebank.domain.actors import Actor
 from timebank.domain.errors import Forbidden, InvalidInput, NotFound
 from timebank.domain.organization import Organization
+from timebank.domain.permissions import require
 from timebank.domain.rules import add_working_days
 from timebank.domain.star_level import StarStanding, count_minutes, level_by_hours, milestones_due
 from timebank.domain.volunteer import Volunteer
@@ -64,8 +65,8 @@ class Stars(TimeBankBase):
     def nominate_five_stars(self, actor: Actor, volunteer_id: UUID, organization_id: UUID, reason: str) -> str:
         """An organizer of a verified organization nominates a four-star volunteer; the public notice
         runs for the rules' working days. Returns the last day of the notice (ISO)."""
-        organization = self._get(Organization, organization_id, "organization_id", "organization")
-        organization.require_organizer(actor)
+        organization = self._get(Organization, organization_id, "organization_id", "organization", read_only=True)
+        require(actor, "star_level.nominate", field="organization_id", organizes=organization.is_organizer(actor))
         organization.require_verified()
         if actor.id == volunteer_id:
             raise Forbidden("organizers may not nominate themselves", field="volunteer_id")
@@ -80,8 +81,7 @@ class Stars(TimeBankBase):
     @retrying
     def object_to_five_stars(self, actor: Actor, volunteer_id: UUID, reason: str) -> UUID:
         """A volunteer (any member of the public with an account) objects during the public notice; an admin decides."""
-        if actor.role is not Role.VOLUNTEER:
-            raise Forbidden("objections are lodged by volunteers; admins decide them")
+        require(actor, "star_level.object")
         standing = self._standing(volunteer_id)
         objection_id = uuid4()
         now = self._now()
@@ -91,8 +91,7 @@ class Stars(TimeBankBase):
 
     @retrying
     def decide_five_star_objection(self, actor: Actor, volunteer_id: UUID, objection_id: UUID, upheld: bool, reason: str) -> None:
-        if actor.role is not Role.ADMIN:
-            raise Forbidden("only admins decide objections")
+        require(actor, "star_level.decide_objection")
         standing = self._standing(volunteer_id)
         standing.decide_objection(objection_id, upheld, _reason(reason), actor.ref, self._now())
         self.save(standing)

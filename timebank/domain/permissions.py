@@ -86,7 +86,20 @@ POLICY: dict[str, Rule] = {
     "exchange.cancel": _rule({PARTY}, "only the requester or the accepted provider may cancel an exchange"),
     "exchange.read": _rule({MEMBER}, "the exchange board is public to members"),
     "exchange.read_offers": _rule({PARTY} | READERS, "offers are seen by the parties, auditors and admins"),
-    # Audit.
+    # Star levels (星级): the volunteer and readers see them; five stars by nomination, notice and objections.
+    "star_level.read": _rule({SELF} | READERS, "a volunteer's star level is theirs, auditors' and admins'"),
+    "star_level.nominate": _rule({ORGANIZER}, "only organizers of the nominating organization nominate for five stars"),
+    "star_level.object": _rule({VOLUNTEER}, "objections are lodged by volunteers; admins decide them"),
+    "star_level.decide_objection": _rule({ADMIN}, "only admins decide objections"),
+    # Incentives (礼遇): organizers publish and provide their organization's, admins their own.
+    "incentive.read": _rule({MEMBER}, "the incentive catalog is public to members"),
+    "incentive.publish": _rule({ORGANIZER}, "organizers publish incentives for their organization"),
+    "incentive.publish_own": _rule({ADMIN}, "incentives of no organization are published by admins"),
+    "incentive.redeem": _rule({VOLUNTEER}, "only volunteers redeem incentives"),
+    "incentive.use_code": _rule({ORGANIZER}, "only the offering organization's organizers use its redemption codes"),
+    "own_incentive.use_code": _rule({ADMIN}, "only admins use the codes of incentives admins published"),
+    # Audit and operations.
+    "jobs.read": _rule(READERS, "only admins and auditors see the clock's jobs"),
     "ledger.reconcile": _rule(READERS, "only auditors and admins reconcile the ledger"),
     "secret.read": _rule(set(), "claims and tokens are nobody's history"),
 }
