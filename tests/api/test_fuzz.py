@@ -41,6 +41,9 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "POST /api/transfers": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/transfers/batch": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/auth/login": {"positive_data_acceptance": "either password or code, not both"},
+    "POST /api/incentives": {
+        "positive_data_acceptance": "a title that is not blank; valid_until not before valid_from and not in the past",
+    },
     "POST /api/auth/logout": {
         "positive_data_acceptance": "only a login session's JWT can be logged out; the fuzzer holds an opaque admin token",
     },

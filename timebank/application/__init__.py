@@ -18,6 +18,7 @@ from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
 from timebank.application.stars import Stars
 from timebank.domain.credentials import Credentials
+from timebank.domain.incentive import Incentive
 from timebank.domain.ledger import TimeAccount
 from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
@@ -31,7 +32,7 @@ class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Securi
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"
-    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100, StarStanding: 100}
+    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100, StarStanding: 100, Incentive: 200}
     # Hot aggregates (accounts, pools) stay in memory and are fast-forwarded from the store on each
     # load, so a command costs the same whether an account has 10 events or 10,000. The store stays
     # the truth: other processes' writes are read by the fast-forward, and a stale copy loses the

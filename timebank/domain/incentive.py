@@ -66,6 +66,7 @@ class Incentive(Aggregate):
         self.valid_until = valid_until
         self.by_volunteer: dict[str, str] = {}  # volunteer id -> redemption id
         self.redemptions: dict[str, dict[str, Any]] = {}  # redemption id -> {volunteer_id, code_hash, status}
+        self.by_code: dict[str, str] = {}  # code hash -> redemption id
 
     @staticmethod
     def check_terms(
@@ -132,17 +133,18 @@ class Incentive(Aggregate):
         self.redeemed += 1
         self.by_volunteer[str(volunteer_id)] = str(redemption_id)
         self.redemptions[str(redemption_id)] = {"volunteer_id": str(volunteer_id), "code_hash": code_hash, "status": "issued"}
+        self.by_code[code_hash] = str(redemption_id)
 
     def use(self, code: str, actor: str, at: datetime) -> tuple[UUID, UUID]:
         """The provider checks a code and marks it used, once. Returns (redemption id, volunteer id)."""
-        hashed = code_hash(code)
-        for redemption_id, redemption in self.redemptions.items():
-            if redemption["code_hash"] == hashed:
-                if redemption["status"] == "used":
-                    raise Conflict("this redemption code was already used", field="code", reason="already_used")
-                self._used(redemption_id=UUID(redemption_id), actor=actor, at=at)
-                return UUID(redemption_id), UUID(redemption["volunteer_id"])
-        raise NotFound("no redemption of this incentive has this code", field="code")
+        redemption_id = self.by_code.get(code_hash(code))
+        if redemption_id is None:
+            raise NotFound("no redemption of this incentive has this code", field="code")
+        redemption = self.redemptions[redemption_id]
+        if redemption["status"] == "used":
+            raise Conflict("this redemption code was already used", field="code", reason="already_used")
+        self._used(redemption_id=UUID(redemption_id), actor=actor, at=at)
+        return UUID(redemption_id), UUID(redemption["volunteer_id"])
 
     @event("RedemptionUsed")
     def _used(self, redemption_id: UUID, actor: str, at: datetime) -> None:
