@@ -31,7 +31,11 @@ from api import (
     exchanges,
     health,
     idempotency,
+    inspectors,
+    key_projects,
+    member_units,
     organizations,
+    problems,
     projects,
     service_records,
     sessions,
@@ -51,7 +55,10 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
+BLUEPRINTS = (
+    health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates,
+    member_units, key_projects, inspectors, problems,
+)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

@@ -11,9 +11,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters.idempotency_store import IdempotencyStore
 from api.services import Services
-from projections import ledger_queries, queries
+from projections import ledger_queries, office_queries, queries
 from timebank.clock import local_date
-from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers
+from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers, flag_overdue_problems
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,13 @@ def run_transfer_timeouts(services: Services) -> int:
     return expire_pending_transfers(app, candidates)
 
 
+def run_flag_overdue_problems(services: Services) -> int:
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = office_queries.problems_past_deadline(conn, local_date(app.clock()))
+    return flag_overdue_problems(app, candidates)
+
+
 def run_forget_idempotency_keys(services: Services) -> int:
     return IdempotencyStore(services.engine).forget_old_keys()
 
@@ -50,6 +57,7 @@ SCHEDULE = (
     (run_auto_check_out, "interval", {"minutes": 15}),
     (run_transfer_timeouts, "interval", {"minutes": 1}),
     (run_forget_idempotency_keys, "cron", {"minute": 35}),
+    (run_flag_overdue_problems, "cron", {"minute": 15}),
 )
 
 

@@ -256,3 +256,5 @@ class RuleSetSchema(Schema):
     storage_cap_minutes = fields.Int(allow_none=True, metadata=d("Most credit-minutes a volunteer may hold; the excess goes to the district pool."))
     gift_relations = fields.List(fields.Str(), metadata=d("Relations a gift may go to."))
     redemption_min_age = fields.Int(metadata=d("Credits are redeemed from this age."))
+    key_projects_per_unit_per_year = fields.Int(metadata=d("Key projects (重点工作项目) a member unit registers a year."))
+    key_project_categories = fields.List(fields.Str(), metadata=d("Categories a key project may be in."))

@@ -25,6 +25,8 @@ from projections.batch import Batch, RowCache
 from projections.db import metadata, positions
 from projections.directory import Directory
 from projections.exchanges import Exchanges
+from projections.key_projects import KeyProjects
+from projections.problems import Problems
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
 
@@ -34,7 +36,7 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), KeyProjects(), Problems()]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

@@ -43,3 +43,8 @@ def auto_close_check_outs(app: TimeBank, candidates: Iterable[tuple[UUID, UUID]]
 def expire_pending_transfers(app: TimeBank, candidates: Iterable[UUID]) -> int:
     """Void pending transfers whose timeout has passed; the held credits are free again."""
     return _each(candidates, lambda transfer_id: app.expire_transfer(transfer_id, SYSTEM), "expire transfer")
+
+
+def flag_overdue_problems(app: TimeBank, candidates: Iterable[UUID]) -> int:
+    """Flag problems still open after their deadline (问题清单), each once; returns how many were flagged."""
+    return _each(candidates, lambda problem_id: app.flag_problem_overdue(problem_id, SYSTEM), "flag overdue problem")

@@ -11,7 +11,9 @@ from timebank.application.attendance import Attendance
 from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeBankBase, retrying
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
+from timebank.application.key_projects import KeyProjects
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
+from timebank.application.problems import Problems
 from timebank.application.records import Records
 from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
@@ -21,10 +23,12 @@ from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (
+    Registry, Ledger, Exchanges, Records, Attendance, History, Security, KeyProjects, Problems,
+)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, KeyProjects, Problems):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"

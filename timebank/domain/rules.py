@@ -13,6 +13,9 @@ from typing import Any, Protocol
 BEIJING_GIFT_RELATIONS = ("spouse", "parent", "child", "grandparent", "grandchild")
 # Every relation a gift may declare; a rule set allows a subset (Shanghai adds relatives and friends).
 GIFT_RELATIONS = (*BEIJING_GIFT_RELATIONS, "sibling", "relative", "friend")
+# The four categories of member units' key projects (重点工作项目) in the bulletins: institution
+# building, civility publicity, civility governance, the units' own organs.
+KEY_PROJECT_CATEGORIES = ("制度建设", "文明宣传", "文明治理", "机关建设")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class RuleSet:
     storage_cap_minutes: int | None = None  # e.g. Nanjing 1,500 h = 90,000; the excess goes to the district pool
     gift_relations: tuple[str, ...] = BEIJING_GIFT_RELATIONS
     redemption_min_age: int = 60
+    # Key-project ledgers (重点工作项目台账): each member unit registers this many a year, in these categories.
+    key_projects_per_unit_per_year: int = 2
+    key_project_categories: tuple[str, ...] = KEY_PROJECT_CATEGORIES
 
     def __post_init__(self) -> None:
         unknown = set(self.gift_relations) - set(GIFT_RELATIONS)
@@ -48,6 +54,9 @@ class RuleSet:
         # A private copy, so the caller's dict cannot change a rule set after the fact.
         object.__setattr__(self, "category_credit_minutes_per_service_hour", dict(self.category_credit_minutes_per_service_hour))
         object.__setattr__(self, "gift_relations", tuple(self.gift_relations))
+        object.__setattr__(self, "key_project_categories", tuple(self.key_project_categories))
+        if self.key_projects_per_unit_per_year < 1 or not self.key_project_categories:
+            raise ValueError("key projects need a quota of at least 1 and at least one category")
 
     def credit_rate(self, category: str | None = None) -> int:
         """Credit-minutes per service hour for a project category (the default when not weighted)."""
@@ -102,8 +111,9 @@ class RuleBook:
             if unknown:
                 raise ValueError(f"unknown rule fields: {sorted(unknown)}")
             values = {**item, "effective_from": date.fromisoformat(item["effective_from"])}
-            if "gift_relations" in values:
-                values["gift_relations"] = tuple(values["gift_relations"])
+            for listed in ("gift_relations", "key_project_categories"):
+                if listed in values:
+                    values[listed] = tuple(values[listed])
             versions.append(RuleSet(**values))
         return cls(tuple(versions))
 
@@ -113,6 +123,7 @@ class RuleBook:
                 **asdict(r),
                 "effective_from": r.effective_from.isoformat(),
                 "gift_relations": list(r.gift_relations),
+                "key_project_categories": list(r.key_project_categories),
                 "category_credit_minutes_per_service_hour": dict(r.category_credit_minutes_per_service_hour),
             }
             for r in self.versions
@@ -143,4 +154,4 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
-__all__ = ["GIFT_RELATIONS", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
+__all__ = ["GIFT_RELATIONS", "KEY_PROJECT_CATEGORIES", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
