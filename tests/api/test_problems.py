@@ -102,7 +102,7 @@ def test_a_deadline_in_the_past_and_other_bad_input_name_the_field_and_write_not
     office = Office(walk)
     yesterday = (local_date(walk.clock()) - timedelta(days=1)).isoformat()
     before = walk.event_count()
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"deadline": yesterday}, "deadline"),
         ({"area_level": "building"}, "area_level"),
         ({"district": "浦东新区"}, "district"),
