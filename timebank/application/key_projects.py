@@ -62,8 +62,8 @@ class KeyProjects(TimeBankBase):
         self, actor: Actor, *, organization_id: UUID, year: int, category: str, title: str, description: str = "",
     ) -> UUID:
         """A unit's organizer registers a key project; the unit's count for the year is saved with it."""
-        self._member_unit(organization_id)
         self._require_unit_organizer(actor, organization_id, "register its key projects")
+        self._member_unit(organization_id)
         now = self._now()
         today = local_date(now)
         rules = self._rules_on(today, "year")
