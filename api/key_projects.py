@@ -12,7 +12,7 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import READ_ALL, actor, hidden
+from api.auth import actor, hidden
 from api.office_schemas import (
     CloseOutArgs,
     CompletionArgs,
@@ -35,12 +35,12 @@ blp = Blueprint("key_projects", __name__, url_prefix="/api/key-projects", descri
 
 def readable_unit(organization_id: UUID | None) -> UUID | None:
     """The office and auditors read every unit's ledger (no filter needed); a unit's organizers only their own."""
-    who = actor()
-    if who.role in READ_ALL:
-        return organization_id
+    who, app = actor(), services().timebank
     if organization_id is None:
-        raise Forbidden("pass organization_id: a unit's organizers read their own unit's ledger")
-    if not services().timebank.may_read_unit(who, organization_id):
+        if not app.may_read_unit(who, None):
+            raise Forbidden("pass organization_id: a unit's organizers read their own unit's ledger")
+        return None
+    if not app.may_read_unit(who, organization_id):
         raise hidden("member unit", organization_id, "organization_id")
     return organization_id
 

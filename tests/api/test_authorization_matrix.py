@@ -212,6 +212,7 @@ HOLDERS: dict[Relation, frozenset[str]] = {
     Relation.PARTY: frozenset({OWN}),
     Relation.CREATOR: frozenset({OWN}),
     Relation.PAYEE: NOBODY,  # the payee of the volunteer's pending transfer is a third member
+    Relation.INSPECTOR: frozenset({OWN}),  # on the problem lists the owner is an inspector the office appointed
 }
 ORGANIZATIONS_OBJECT = {Relation.SELF: NOBODY}  # an organization's account: no volunteer's own
 MEMBERS_OBJECT = {Relation.ORGANIZER: NOBODY}  # a volunteer's account belongs to no organization
@@ -287,10 +288,34 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"), "exchange.cancel", {}),
+        (("/api/member-units", "POST", "a verified organization"), "member_unit.designate", {}),
+        (("/api/member-units", "GET", "the member units"), "member_unit.read", {}),
+        (("/api/key-projects", "POST", "a project of the member unit"), "key_project.register", {}),
+        (("/api/key-projects", "GET", "the unit's ledger of the year"), "key_project.read", {}),
+        (("/api/key-projects/completion", "GET", "the year's completion (counts)"), "key_project.completion", {}),
+        (("/api/key-projects/ledger.csv", "GET", "the unit's ledger of the year"), "key_project.read", {}),
+        (("/api/key-projects/<uuid:project_id>", "GET", "the unit's project"), "key_project.read", {}),
+        (("/api/key-projects/<uuid:project_id>/progress", "POST", "the unit's project"), "key_project.register", {}),
+        (("/api/key-projects/<uuid:project_id>/half-year-check", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/close-out", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/carry-over", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/close-unfinished", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/inspectors", "POST", "a volunteer to appoint"), "inspector.appoint", {}),
+        (("/api/inspectors/<uuid:volunteer_id>", "DELETE", "an inspector"), "inspector.appoint", {}),
+        (("/api/problems", "POST", "a problem of a member unit"), "problem.inspect", {}),
+        (("/api/problems", "GET", "every unit's problems"), "problem.list_all", {}),
+        (("/api/problems", "GET", "the unit's problems"), "problem.read", {}),
+        (("/api/problems/bulletin", "GET", "the public bulletin (通报)"), "public", {}),
+        (("/api/problems/<uuid:problem_id>", "GET", "the unit's problem"), "problem.read", {}),
+        (("/api/problems/<uuid:problem_id>/history", "GET", "the unit's problem"), "problem.read", {}),
+        (("/api/problems/<uuid:problem_id>/rectification", "POST", "the unit's open problem"), "problem.rectify", {}),
+        (("/api/problems/<uuid:problem_id>/recheck", "POST", "the unit's rectified problem"), "problem.inspect", {}),
+        (("/api/problems/<uuid:problem_id>/close", "POST", "the unit's problem that passed its re-check"), "problem.inspect", {}),
         (("/api/reconciliation", "GET", "the whole ledger"), "ledger.reconcile", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the unit's key project"), "organization.read_records", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"), "secret.read", {}),
     ]
 }
@@ -313,7 +338,8 @@ def roles_allowed(actions: tuple[str, ...], overrides: dict[Relation, frozenset[
     for role in ROLES:
         who = Actor(ROLE_OF[role], uuid4()) if role != ANONYMOUS else None
         facts = {name: role in holders[relation] for name, relation in
-                 (("organizes", Relation.ORGANIZER), ("party", Relation.PARTY), ("creator", Relation.CREATOR), ("payee", Relation.PAYEE))}
+                 (("organizes", Relation.ORGANIZER), ("party", Relation.PARTY), ("creator", Relation.CREATOR), ("payee", Relation.PAYEE),
+                  ("inspector", Relation.INSPECTOR))}
         about = who.id if who is not None and role in holders[Relation.SELF] else uuid4()
         if any(permits(who, action, about=about, **facts) for action in actions):
             allowed.add(role)

@@ -94,7 +94,7 @@ def test_rectifying_another_units_problem_is_refused_and_writes_nothing(walk: Wa
 
     refused = expect(office.rectify(problem, token=office.rival.token), 403)
 
-    assert "only its organizers rectify it" in refused["message"]
+    assert "only the responsible unit's organizers record its rectification" in refused["message"]
     assert walk.event_count() == before
 
 

@@ -6,10 +6,11 @@ from uuid import UUID
 
 from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
-from timebank.domain.actors import Actor, Role
-from timebank.domain.errors import Conflict, Forbidden, NotFound, RuleViolation
-from timebank.domain.key_projects import KeyProject, KeyProjectQuota, MemberUnit, require_office
+from timebank.domain.actors import Actor
+from timebank.domain.errors import Conflict, NotFound, RuleViolation
+from timebank.domain.key_projects import KeyProject, KeyProjectQuota, MemberUnit
 from timebank.domain.organization import Organization
+from timebank.domain.permissions import permits, require
 
 
 class KeyProjects(TimeBankBase):
@@ -34,18 +35,17 @@ class KeyProjects(TimeBankBase):
         except NotFound:
             return False
 
-    def may_read_unit(self, actor: Actor, organization_id: UUID) -> bool:
-        """The office and auditors read every unit's ledger and problems; a unit's organizers its own."""
-        return actor.role in (Role.ADMIN, Role.AUDITOR) or self.acts_for_unit(actor, organization_id)
+    def may_read_unit(self, actor: Actor, organization_id: UUID | None) -> bool:
+        """The office and auditors read every unit's ledger (organization_id None: all); a unit's organizers its own."""
+        return permits(actor, "key_project.read", organizes=lambda: organization_id is not None and self.acts_for_unit(actor, organization_id))
 
-    def _require_unit_organizer(self, actor: Actor, organization_id: UUID, what: str) -> None:
-        if not self.acts_for_unit(actor, organization_id):
-            raise Forbidden(f"only organizers of member unit {organization_id} {what}")
+    def _require_unit_organizer(self, actor: Actor, organization_id: UUID) -> None:
+        require(actor, "key_project.register", organizes=lambda: self.acts_for_unit(actor, organization_id))
 
     @retrying
     def designate_member_unit(self, actor: Actor, organization_id: UUID) -> UUID:
         """The office designates a verified organization a member unit; returns the organization's id."""
-        require_office(actor, "designates member units")
+        require(actor, "member_unit.designate")
         org = self._get(Organization, organization_id, "organization_id", "organization", read_only=True)
         org.require_verified()
         if self.is_member_unit(organization_id):
@@ -62,7 +62,7 @@ class KeyProjects(TimeBankBase):
         self, actor: Actor, *, organization_id: UUID, year: int, category: str, title: str, description: str = "",
     ) -> UUID:
         """A unit's organizer registers a key project; the unit's count for the year is saved with it."""
-        self._require_unit_organizer(actor, organization_id, "register its key projects")
+        self._require_unit_organizer(actor, organization_id)
         self._member_unit(organization_id)
         now = self._now()
         today = local_date(now)
@@ -83,7 +83,7 @@ class KeyProjects(TimeBankBase):
     @retrying
     def report_key_project_progress(self, actor: Actor, project_id: UUID, text: str) -> None:
         project = self.get_key_project(project_id)
-        self._require_unit_organizer(actor, project.organization_id, "report its key projects' progress")
+        self._require_unit_organizer(actor, project.organization_id)
         project.report_progress(text, actor.ref, self._now())
         self.save(project)
 

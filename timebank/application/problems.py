@@ -9,9 +9,10 @@ from uuid import UUID
 from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
-from timebank.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from timebank.domain.key_projects import MemberUnit, require_office
+from timebank.domain.errors import InvalidInput, NotFound, RuleViolation
+from timebank.domain.key_projects import MemberUnit
 from timebank.domain.organization import Organization
+from timebank.domain.permissions import permits, require
 from timebank.domain.places import BEIJING_DISTRICTS
 from timebank.domain.problems import Inspector, Problem
 from timebank.domain.volunteer import Volunteer
@@ -29,13 +30,20 @@ class Problems(TimeBankBase):
         except NotFound:
             return False
 
-    def _require_inspector(self, actor: Actor, what: str) -> None:
-        if not self.is_inspector(actor):
-            raise Forbidden(f"only an inspector (督查) appointed by the civilization office {what}")
+    def _require_inspector(self, actor: Actor) -> None:
+        require(actor, "problem.inspect", inspector=lambda: self.is_inspector(actor))
+
+    def _organizes(self, actor: Actor, organization_id: UUID | None) -> bool:
+        if organization_id is None:
+            return False
+        try:
+            return self._get(Organization, organization_id, "organization_id", "organization", read_only=True).is_organizer(actor)
+        except NotFound:
+            return False
 
     @retrying
     def appoint_inspector(self, actor: Actor, volunteer_id: UUID) -> None:
-        require_office(actor, "appoints inspectors")
+        require(actor, "inspector.appoint")
         self._get(Volunteer, volunteer_id, "volunteer_id", "volunteer", read_only=True)
         inspector_id = Inspector.create_id(volunteer_id)
         now = self._now()
@@ -48,7 +56,7 @@ class Problems(TimeBankBase):
 
     @retrying
     def dismiss_inspector(self, actor: Actor, volunteer_id: UUID) -> None:
-        require_office(actor, "dismisses inspectors")
+        require(actor, "inspector.appoint")
         inspector = self._get(Inspector, Inspector.create_id(volunteer_id), "volunteer_id", "inspector")
         inspector.dismiss(actor, self._now())
         self.save(inspector)
@@ -59,14 +67,8 @@ class Problems(TimeBankBase):
 
     def may_read_problems_of(self, actor: Actor, organization_id: UUID | None) -> bool:
         """The office, auditors and inspectors read every problem (organization_id None: all); a unit's organizers its own."""
-        if actor.role in (Role.ADMIN, Role.AUDITOR) or self.is_inspector(actor):
-            return True
-        if organization_id is None:
-            return False
-        try:
-            return self._get(Organization, organization_id, "organization_id", "organization", read_only=True).is_organizer(actor)
-        except NotFound:
-            return False
+        action = "problem.list_all" if organization_id is None else "problem.read"
+        return permits(actor, action, inspector=lambda: self.is_inspector(actor), organizes=lambda: self._organizes(actor, organization_id))
 
     @retrying
     def record_problem(
@@ -74,7 +76,7 @@ class Problems(TimeBankBase):
         description: str, evidence_digests: list[str], deadline: date,
     ) -> UUID:
         """建账: an inspector records a problem against a member unit, with a deadline."""
-        self._require_inspector(actor, "records problems (建账)")
+        self._require_inspector(actor)
         if MemberUnit.create_id(organization_id) not in self.repository:
             raise RuleViolation(f"organization {organization_id} is not a member unit (成员单位)", field="organization_id")
         if district not in BEIJING_DISTRICTS:
@@ -96,16 +98,14 @@ class Problems(TimeBankBase):
     def rectify_problem(self, actor: Actor, problem_id: UUID, description: str, evidence_digests: list[str]) -> None:
         """整改: the responsible unit's organizer records what was done, with evidence."""
         problem = self.get_problem(problem_id)
-        unit = self._get(Organization, problem.organization_id, "problem_id", "organization", read_only=True)
-        if not unit.is_organizer(actor):
-            raise Forbidden(f"problem {problem_id} is member unit {problem.organization_id}'s: only its organizers rectify it")
+        require(actor, "problem.rectify", field="problem_id", organizes=lambda: self._organizes(actor, problem.organization_id))
         problem.rectify(description, evidence_digests, actor.ref, self._now())
         self.save(problem)
 
     @retrying
     def recheck_problem(self, actor: Actor, problem_id: UUID, outcome: str, note: str = "") -> None:
         """复查: an inspector passes the rectification or reopens the problem with the reason."""
-        self._require_inspector(actor, "re-checks problems (复查)")
+        self._require_inspector(actor)
         problem = self.get_problem(problem_id)
         problem.recheck(outcome, note, actor.ref, self._now())
         self.save(problem)
@@ -113,7 +113,7 @@ class Problems(TimeBankBase):
     @retrying
     def close_problem(self, actor: Actor, problem_id: UUID, note: str = "") -> None:
         """销账: an inspector closes a problem whose rectification passed its re-check."""
-        self._require_inspector(actor, "closes problems (销账)")
+        self._require_inspector(actor)
         problem = self.get_problem(problem_id)
         problem.close(note, actor.ref, self._now())
         self.save(problem)
