@@ -32,9 +32,13 @@ from api import (
     health,
     idempotency,
     incentives,
+    inspectors,
     job_runs,
     jobs,
+    key_projects,
+    member_units,
     organizations,
+    problems,
     projects,
     service_records,
     sessions,
@@ -55,7 +59,10 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates, jobs, star_levels, incentives)
+BLUEPRINTS = (
+    health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates,
+    jobs, star_levels, incentives, member_units, key_projects, inspectors, problems,
+)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

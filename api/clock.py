@@ -11,13 +11,14 @@ from adapters.idempotency_store import IdempotencyStore
 from api import job_runs
 from api.clock_lock import ClockLock, SingletonClock
 from api.services import Services
-from projections import ledger_queries, queries, star_levels
+from projections import ledger_queries, office_queries, queries, star_levels
 from timebank.clock import local_date
 from timebank.jobs import (
     auto_close_check_outs,
     award_star_levels,
     expire_pending_records,
     expire_pending_transfers,
+    flag_overdue_problems,
     grant_five_stars,
 )
 
@@ -52,6 +53,13 @@ def run_transfer_timeouts(services: Services) -> int:
     return expire_pending_transfers(app, candidates)
 
 
+def run_flag_overdue_problems(services: Services) -> int:
+    app = services.timebank
+    with services.engine.connect() as conn:
+        candidates = office_queries.problems_past_deadline(conn, local_date(app.clock()))
+    return flag_overdue_problems(app, candidates)
+
+
 def run_forget_idempotency_keys(services: Services) -> int:
     """Forget idempotency keys older than 24 h."""
     return IdempotencyStore(services.engine).forget_old_keys()
@@ -81,6 +89,7 @@ SCHEDULE = (
     (run_forget_idempotency_keys, "cron", {"minute": 35}),
     (run_star_levels, "interval", {"minutes": 10}),
     (run_five_star_grants, "cron", {"hour": 0, "minute": 20}),
+    (run_flag_overdue_problems, "cron", {"minute": 15}),
 )
 
 

@@ -260,3 +260,5 @@ class RuleSetSchema(Schema):
     star_excluded_categories = fields.List(fields.Str(), metadata=d("Project categories never counted towards star levels."))
     five_star_notice_working_days = fields.Int(metadata=d("Working days of public notice before five stars are granted."))
     milestone_hours = fields.List(fields.Int(), metadata=d("Counted hours that are milestones (besides the first service)."))
+    key_projects_per_unit_per_year = fields.Int(metadata=d("Key projects (重点工作项目) a member unit registers a year."))
+    key_project_categories = fields.List(fields.Str(), metadata=d("Categories a key project may be in."))

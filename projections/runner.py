@@ -26,6 +26,8 @@ from projections.db import metadata, positions
 from projections.directory import Directory
 from projections.exchanges import Exchanges
 from projections.incentives import Incentives
+from projections.key_projects import KeyProjects
+from projections.problems import Problems
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
 from projections.star_levels import StarLevels
@@ -36,7 +38,7 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels(), Incentives()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels(), Incentives(), KeyProjects(), Problems()]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

@@ -53,3 +53,8 @@ def award_star_levels(app: TimeBank, candidates: Iterable[tuple[UUID, Mapping[st
 def grant_five_stars(app: TimeBank, candidates: Iterable[tuple[UUID, Mapping[str, int]]]) -> int:
     """Grant five stars to nominees whose public notice ended without an upheld or undecided objection."""
     return _each(candidates, lambda c: app.grant_five_stars(c[0], c[1]), "grant five stars to")
+
+
+def flag_overdue_problems(app: TimeBank, candidates: Iterable[UUID]) -> int:
+    """Flag problems still open after their deadline (问题清单), each once; returns how many were flagged."""
+    return _each(candidates, lambda problem_id: app.flag_problem_overdue(problem_id, SYSTEM), "flag overdue problem")

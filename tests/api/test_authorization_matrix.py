@@ -28,7 +28,11 @@ Roles, and what "own" and "other" mean:
   exchanges) they are strangers like volunteer_other.
 - organizer_other: an organizer of another verified organization.
 - auditor: reads everything, changes nothing.
-- admin: verifies organizations, corrects the ledger, grants from pools, resolves pending transfers.
+- admin: verifies organizations, corrects the ledger, grants from pools, resolves pending transfers; as the
+  civilization office (文明办) designates member units, appoints inspectors, checks and closes out key projects.
+
+On the key-project ledgers and problem lists, organizer_own organizes the member unit (a fresh one per
+case) the project or problem belongs to, and volunteer_own is an inspector (督查) the office appointed.
 
 Each test case builds the objects it acts on afresh (a shift, a record, an exchange, a transfer) in
 one world shared by the module: a verified organization with its organizer, project and shifts
@@ -57,6 +61,7 @@ from api.services import Services
 from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
 from tests.builders import FixedClock as Clock
 from tests.conftest import DATABASE_URL_VAR, fresh_schema
+from timebank.clock import local_date
 from timebank.domain.access import token_id
 from timebank.domain.actors import Actor, Role
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
@@ -163,6 +168,32 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"): frozenset({OWN}),
     ("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"): frozenset({OWN}),
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"): frozenset({OWN}),
+    # Key-project ledgers: the office (admins) designates member units, checks and closes projects out; a unit's
+    # organizers register and report; the office and auditors read every unit's ledger, a unit its own.
+    ("/api/member-units", "POST", "a verified organization"): frozenset({ADMIN}),
+    ("/api/member-units", "GET", "the member units"): MEMBERS,
+    ("/api/key-projects", "POST", "a project of the member unit"): frozenset({ORGANIZER}),
+    ("/api/key-projects", "GET", "the unit's ledger of the year"): READERS | {ORGANIZER},
+    ("/api/key-projects/completion", "GET", "the year's completion (counts)"): MEMBERS,
+    ("/api/key-projects/ledger.csv", "GET", "the unit's ledger of the year"): READERS | {ORGANIZER},
+    ("/api/key-projects/<uuid:project_id>", "GET", "the unit's project"): READERS | {ORGANIZER},
+    ("/api/key-projects/<uuid:project_id>/progress", "POST", "the unit's project"): frozenset({ORGANIZER}),
+    ("/api/key-projects/<uuid:project_id>/half-year-check", "POST", "the unit's project"): frozenset({ADMIN}),
+    ("/api/key-projects/<uuid:project_id>/close-out", "POST", "the unit's project"): frozenset({ADMIN}),
+    ("/api/key-projects/<uuid:project_id>/carry-over", "POST", "the unit's project"): frozenset({ADMIN}),
+    ("/api/key-projects/<uuid:project_id>/close-unfinished", "POST", "the unit's project"): frozenset({ADMIN}),
+    # Problem lists: the office appoints inspectors; inspectors record, re-check and close; the unit rectifies.
+    ("/api/inspectors", "POST", "a volunteer to appoint"): frozenset({ADMIN}),
+    ("/api/inspectors/<uuid:volunteer_id>", "DELETE", "an inspector"): frozenset({ADMIN}),
+    ("/api/problems", "POST", "a problem of a member unit"): frozenset({OWN}),
+    ("/api/problems", "GET", "every unit's problems"): READERS | {OWN},
+    ("/api/problems", "GET", "the unit's problems"): READERS | {OWN, ORGANIZER},
+    ("/api/problems/bulletin", "GET", "the public bulletin (通报)"): ANYONE,
+    ("/api/problems/<uuid:problem_id>", "GET", "the unit's problem"): READERS | {OWN, ORGANIZER},
+    ("/api/problems/<uuid:problem_id>/history", "GET", "the unit's problem"): READERS | {OWN, ORGANIZER},
+    ("/api/problems/<uuid:problem_id>/rectification", "POST", "the unit's open problem"): frozenset({ORGANIZER}),
+    ("/api/problems/<uuid:problem_id>/recheck", "POST", "the unit's rectified problem"): frozenset({OWN}),
+    ("/api/problems/<uuid:problem_id>/close", "POST", "the unit's problem that passed its re-check"): frozenset({OWN}),
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
     ("/api/admin/jobs", "GET", "the clock's jobs"): READERS,
@@ -183,6 +214,7 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the unit's key project"): READERS | {ORGANIZER},
     # Tokens and identity claims are nobody's history, not even an auditor's (timebank/application/history.py).
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"): NOBODY,
 }
@@ -195,6 +227,7 @@ HOLDERS: dict[Relation, frozenset[str]] = {
     Relation.PARTY: frozenset({OWN}),
     Relation.CREATOR: frozenset({OWN}),
     Relation.PAYEE: NOBODY,  # the payee of the volunteer's pending transfer is a third member
+    Relation.INSPECTOR: frozenset({OWN}),  # on the problem lists the owner is an inspector the office appointed
 }
 ORGANIZATIONS_OBJECT = {Relation.SELF: NOBODY}  # an organization's account: no volunteer's own
 MEMBERS_OBJECT = {Relation.ORGANIZER: NOBODY}  # a volunteer's account belongs to no organization
@@ -270,6 +303,29 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/exchanges/<uuid:exchange_id>/accept", "POST", "the volunteer's request with an offer"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"), "exchange.cancel", {}),
+        (("/api/member-units", "POST", "a verified organization"), "member_unit.designate", {}),
+        (("/api/member-units", "GET", "the member units"), "member_unit.read", {}),
+        (("/api/key-projects", "POST", "a project of the member unit"), "key_project.register", {}),
+        (("/api/key-projects", "GET", "the unit's ledger of the year"), "key_project.read", {}),
+        (("/api/key-projects/completion", "GET", "the year's completion (counts)"), "key_project.completion", {}),
+        (("/api/key-projects/ledger.csv", "GET", "the unit's ledger of the year"), "key_project.read", {}),
+        (("/api/key-projects/<uuid:project_id>", "GET", "the unit's project"), "key_project.read", {}),
+        (("/api/key-projects/<uuid:project_id>/progress", "POST", "the unit's project"), "key_project.register", {}),
+        (("/api/key-projects/<uuid:project_id>/half-year-check", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/close-out", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/carry-over", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/key-projects/<uuid:project_id>/close-unfinished", "POST", "the unit's project"), "key_project.decide", {}),
+        (("/api/inspectors", "POST", "a volunteer to appoint"), "inspector.appoint", {}),
+        (("/api/inspectors/<uuid:volunteer_id>", "DELETE", "an inspector"), "inspector.appoint", {}),
+        (("/api/problems", "POST", "a problem of a member unit"), "problem.inspect", {}),
+        (("/api/problems", "GET", "every unit's problems"), "problem.list_all", {}),
+        (("/api/problems", "GET", "the unit's problems"), "problem.read", {}),
+        (("/api/problems/bulletin", "GET", "the public bulletin (通报)"), "public", {}),
+        (("/api/problems/<uuid:problem_id>", "GET", "the unit's problem"), "problem.read", {}),
+        (("/api/problems/<uuid:problem_id>/history", "GET", "the unit's problem"), "problem.read", {}),
+        (("/api/problems/<uuid:problem_id>/rectification", "POST", "the unit's open problem"), "problem.rectify", {}),
+        (("/api/problems/<uuid:problem_id>/recheck", "POST", "the unit's rectified problem"), "problem.inspect", {}),
+        (("/api/problems/<uuid:problem_id>/close", "POST", "the unit's problem that passed its re-check"), "problem.inspect", {}),
         (("/api/reconciliation", "GET", "the whole ledger"), "ledger.reconcile", {}),
         (("/api/admin/jobs", "GET", "the clock's jobs"), "jobs.read", {}),
         (("/api/incentives", "POST", "an incentive of the organization"), "incentive.publish", {}),
@@ -288,6 +344,7 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
+        (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the unit's key project"), "organization.read_records", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"), "secret.read", {}),
     ]
 }
@@ -310,7 +367,8 @@ def roles_allowed(actions: tuple[str, ...], overrides: dict[Relation, frozenset[
     for role in ROLES:
         who = Actor(ROLE_OF[role], uuid4()) if role != ANONYMOUS else None
         facts = {name: role in holders[relation] for name, relation in
-                 (("organizes", Relation.ORGANIZER), ("party", Relation.PARTY), ("creator", Relation.CREATOR), ("payee", Relation.PAYEE))}
+                 (("organizes", Relation.ORGANIZER), ("party", Relation.PARTY), ("creator", Relation.CREATOR), ("payee", Relation.PAYEE),
+                  ("inspector", Relation.INSPECTOR))}
         about = who.id if who is not None and role in holders[Relation.SELF] else uuid4()
         if any(permits(who, action, about=about, **facts) for action in actions):
             allowed.add(role)
@@ -336,6 +394,8 @@ INCENTIVE = {"title": "公园年票", "stock": 1000, "valid_from": "2026-11-01",
 PASSWORD = "lantern-42-river"
 DISTRICT = "朝阳区"
 SERVICE_DATE = "2026-11-17"  # the working day before the test clock's start
+YEAR = 2026  # the test clock's year, for the key-project ledgers
+EVIDENCE = "5e" * 32  # a SHA-256 digest in hex
 
 
 # The world -------------------------------------------------------------------------------------
@@ -384,6 +444,7 @@ class Call:
     path: str
     json: Any = None
     check: Callable[[str, TestResponse], None] | None = None
+    query: dict[str, Any] | None = None
 
 
 class Case:
@@ -533,6 +594,66 @@ class Case:
         exchange_id, helper_id = self.offered()
         expect(self.api.post(f"/api/exchanges/{exchange_id}/accept", {"provider_id": helper_id}, self.owner.token), 200)
         return exchange_id
+
+    # Key-project ledgers and problem lists.
+    def verified_organization(self) -> str:
+        organization_id = self.unverified_organization()
+        expect(self.api.post(f"/api/organizations/{organization_id}/verify", {}, self.walk.admin), 200)
+        return organization_id
+
+    @cached_property
+    def member_unit(self) -> str:
+        """A fresh member unit of the organizer (so each case has the whole quota of its year)."""
+        unit = self.verified_organization()
+        expect(self.api.post("/api/member-units", {"organization_id": unit}, self.walk.admin), 201)
+        return unit
+
+    def key_project(self) -> str:
+        body = {"organization_id": self.member_unit, "year": YEAR, "category": "文明宣传", "title": "文明家庭评选"}
+        project_id: str = expect(self.api.post("/api/key-projects", body, self.organizer.token), 201)["id"]
+        return project_id
+
+    def unit_query(self) -> dict[str, Any]:
+        self.key_project()
+        return {"year": YEAR, "organization_id": self.member_unit}
+
+    @cached_property
+    def inspector(self) -> Person:
+        """The owner, appointed inspector (督查) by the office."""
+        expect(self.api.post("/api/inspectors", {"volunteer_id": self.owner.id}, self.walk.admin), 201)
+        return self.owner
+
+    def appointed(self) -> str:
+        person = self.third("郑督查")
+        expect(self.api.post("/api/inspectors", {"volunteer_id": person.id}, self.walk.admin), 201)
+        return person.id
+
+    def problem_body(self, appoint: bool = False) -> dict[str, Any]:
+        """A problem of the case's member unit; `appoint` first makes the owner an inspector, who records it."""
+        if appoint:
+            assert self.inspector
+        deadline = local_date(self.world.clock()) + timedelta(days=7)
+        return {"organization_id": self.member_unit, "district": DISTRICT, "area_level": "community", "area_name": "三里屯社区",
+                "category": "环境卫生", "description": "垃圾分类宣传栏缺失", "evidence_digests": [EVIDENCE], "deadline": deadline.isoformat()}
+
+    def problem(self) -> str:
+        problem_id: str = expect(self.api.post("/api/problems", self.problem_body(), self.inspector.token), 201)["id"]
+        return problem_id
+
+    def with_a_problem(self, **query: Any) -> dict[str, Any]:
+        self.problem()
+        return query
+
+    def rectified_problem(self) -> str:
+        problem_id = self.problem()
+        body = {"description": "已补设宣传栏", "evidence_digests": [EVIDENCE]}
+        expect(self.api.post(f"/api/problems/{problem_id}/rectification", body, self.organizer.token), 201)
+        return problem_id
+
+    def passed_problem(self) -> str:
+        problem_id = self.rectified_problem()
+        expect(self.api.post(f"/api/problems/{problem_id}/recheck", {"outcome": "passed"}, self.inspector.token), 200)
+        return problem_id
 
 
 def account_of(owner_id: str) -> str:
@@ -688,12 +809,48 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
         lambda c: Call(f"/api/exchanges/{c.accepted()}/confirm", {"minutes": 30}),
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"):
         lambda c: Call(f"/api/exchanges/{c.exchange()}/cancel", {"reason": "已经不需要了"}),
+    ("/api/member-units", "POST", "a verified organization"):
+        lambda c: Call("/api/member-units", {"organization_id": c.verified_organization()}),
+    ("/api/member-units", "GET", "the member units"): lambda c: Call("/api/member-units"),
+    ("/api/key-projects", "POST", "a project of the member unit"):
+        lambda c: Call("/api/key-projects", {"organization_id": c.member_unit, "year": YEAR, "category": "制度建设", "title": "志愿服务制度"}),
+    ("/api/key-projects", "GET", "the unit's ledger of the year"): lambda c: Call("/api/key-projects", query=c.unit_query()),
+    ("/api/key-projects/completion", "GET", "the year's completion (counts)"):
+        lambda c: Call("/api/key-projects/completion", query={"year": YEAR}),
+    ("/api/key-projects/ledger.csv", "GET", "the unit's ledger of the year"): lambda c: Call("/api/key-projects/ledger.csv", query=c.unit_query()),
+    ("/api/key-projects/<uuid:project_id>", "GET", "the unit's project"): lambda c: Call(f"/api/key-projects/{c.key_project()}"),
+    ("/api/key-projects/<uuid:project_id>/progress", "POST", "the unit's project"):
+        lambda c: Call(f"/api/key-projects/{c.key_project()}/progress", {"text": "完成第一季度评选"}),
+    ("/api/key-projects/<uuid:project_id>/half-year-check", "POST", "the unit's project"):
+        lambda c: Call(f"/api/key-projects/{c.key_project()}/half-year-check", {"findings": "按计划推进", "suggestions": "扩大覆盖面"}),
+    ("/api/key-projects/<uuid:project_id>/close-out", "POST", "the unit's project"):
+        lambda c: Call(f"/api/key-projects/{c.key_project()}/close-out", {"report": "年度总结", "attachment_digests": [EVIDENCE]}),
+    ("/api/key-projects/<uuid:project_id>/carry-over", "POST", "the unit's project"):
+        lambda c: Call(f"/api/key-projects/{c.key_project()}/carry-over", {"reason": "跨年度实施"}),
+    ("/api/key-projects/<uuid:project_id>/close-unfinished", "POST", "the unit's project"):
+        lambda c: Call(f"/api/key-projects/{c.key_project()}/close-unfinished", {"reason": "任务调整"}),
+    ("/api/inspectors", "POST", "a volunteer to appoint"): lambda c: Call("/api/inspectors", {"volunteer_id": c.third("冯候选").id}),
+    ("/api/inspectors/<uuid:volunteer_id>", "DELETE", "an inspector"): lambda c: Call(f"/api/inspectors/{c.appointed()}"),
+    ("/api/problems", "POST", "a problem of a member unit"): lambda c: Call("/api/problems", c.problem_body(appoint=True)),
+    ("/api/problems", "GET", "every unit's problems"): lambda c: Call("/api/problems", query=c.with_a_problem(status="open")),
+    ("/api/problems", "GET", "the unit's problems"): lambda c: Call("/api/problems", query=c.with_a_problem(organization_id=c.member_unit)),
+    ("/api/problems/bulletin", "GET", "the public bulletin (通报)"): lambda c: Call("/api/problems/bulletin", query={"year": YEAR}),
+    ("/api/problems/<uuid:problem_id>", "GET", "the unit's problem"): lambda c: Call(f"/api/problems/{c.problem()}"),
+    ("/api/problems/<uuid:problem_id>/history", "GET", "the unit's problem"): lambda c: Call(f"/api/problems/{c.problem()}/history"),
+    ("/api/problems/<uuid:problem_id>/rectification", "POST", "the unit's open problem"):
+        lambda c: Call(f"/api/problems/{c.problem()}/rectification", {"description": "已整改", "evidence_digests": [EVIDENCE]}),
+    ("/api/problems/<uuid:problem_id>/recheck", "POST", "the unit's rectified problem"):
+        lambda c: Call(f"/api/problems/{c.rectified_problem()}/recheck", {"outcome": "reopened", "note": "仍有缺失"}),
+    ("/api/problems/<uuid:problem_id>/close", "POST", "the unit's problem that passed its re-check"):
+        lambda c: Call(f"/api/problems/{c.passed_problem()}/close", {"note": "销账"}),
     ("/api/reconciliation", "GET", "the whole ledger"): lambda c: Call("/api/reconciliation"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
         lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): lambda c: Call(f"/api/aggregates/{c.owner.id}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"):
         lambda c: Call(f"/api/aggregates/{c.walk.organization_id}/events"),
+    ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the unit's key project"):
+        lambda c: Call(f"/api/aggregates/{c.key_project()}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's access token"):
         lambda c: Call(f"/api/aggregates/{token_id(c.owner.token)}/events"),
 }
@@ -750,7 +907,7 @@ def test_authorization(world: World, row: Row, role: str) -> None:
     case = Case(world)
     call = SCENARIOS[row](case)
     token = case.token(role)
-    query = {"min_position": world.api.position} if method == "GET" and world.api.position else None
+    query = {**(call.query or {}), **({"min_position": world.api.position} if method == "GET" and world.api.position else {})} or None
     before = event_count(world.services)
 
     response = world.api.request(method, call.path, token=token, json=call.json, query=query)

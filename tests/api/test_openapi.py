@@ -15,13 +15,14 @@ import api.idempotency
 import api.incentive_schemas
 import api.jobs
 import api.ledger_schemas
+import api.office_schemas
 import api.schemas
 import api.sessions
 import api.star_schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.office_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES
@@ -144,10 +145,11 @@ def test_a_request_body_is_required_exactly_when_it_has_a_required_field(spec: d
         assert body["required"] == bool(spec["components"]["schemas"][name].get("required")), (path, method)
 
 
-def test_only_health_registration_and_logging_in_are_public(spec: dict[str, Any]) -> None:
+def test_only_health_registration_logging_in_and_the_problem_bulletin_are_public(spec: dict[str, Any]) -> None:
     public = {(path, method) for path, ops in spec["paths"].items() for method, op in ops.items() if method in METHODS and op.get("security") == []}
     logging_in = {("/api/auth/login", "post"), ("/api/auth/code", "post"), ("/api/auth/refresh", "post")}
-    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in}
+    bulletin = ("/api/problems/bulletin", "get")  # 通报: counts by area and unit, no personal data
+    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, bulletin}
     assert spec["security"] == [{"bearer": []}]
 
 

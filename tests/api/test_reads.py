@@ -146,7 +146,9 @@ def test_health_reports_the_log_and_the_views_positions(walk: Walk) -> None:
     health = expect(walk.api.get("/api/health"), 200)
     assert health["status"] == "ok"
     assert health["event_position"] == walk.event_count()
-    assert set(health["views"]) == {"directory", "rosters", "service_records", "balances", "exchanges", "star_levels", "incentives"}
+    assert set(health["views"]) == {
+        "directory", "rosters", "service_records", "balances", "exchanges", "star_levels", "incentives", "key_projects", "problems",
+    }
 
 
 # Pagination ------------------------------------------------------------------------------

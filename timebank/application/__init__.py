@@ -12,7 +12,9 @@ from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeB
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
 from timebank.application.incentives import CodeUse, Incentives, Redemption
+from timebank.application.key_projects import KeyProjects
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
+from timebank.application.problems import Problems
 from timebank.application.records import Records
 from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
@@ -25,10 +27,12 @@ from timebank.domain.shift import Shift
 from timebank.domain.star_level import StarStanding
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (
+    Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives, KeyProjects, Problems,
+)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives, KeyProjects, Problems):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"

@@ -26,11 +26,12 @@ class Relation(str, Enum):
     PARTY = "party"  # a party to a transfer or an exchange: acts for one of its accounts, or made it
     CREATOR = "creator"  # whoever made the object (a pending transfer)
     PAYEE = "payee"  # acts for the account a pending transfer would pay
+    INSPECTOR = "inspector"  # a volunteer the civilization office appointed inspector (督查)
     AUDITOR = "auditor"  # reads everything, changes nothing
     ADMIN = "admin"
 
 
-ANYONE, MEMBER, VOLUNTEER, SELF, ORGANIZER, PARTY, CREATOR, PAYEE, AUDITOR, ADMIN = tuple(Relation)
+ANYONE, MEMBER, VOLUNTEER, SELF, ORGANIZER, PARTY, CREATOR, PAYEE, INSPECTOR, AUDITOR, ADMIN = tuple(Relation)
 READERS = frozenset({AUDITOR, ADMIN})
 ROLE_RELATIONS = {Role.VOLUNTEER: VOLUNTEER, Role.AUDITOR: AUDITOR, Role.ADMIN: ADMIN}
 
@@ -98,6 +99,19 @@ POLICY: dict[str, Rule] = {
     "incentive.redeem": _rule({VOLUNTEER}, "only volunteers redeem incentives"),
     "incentive.use_code": _rule({ORGANIZER}, "only the offering organization's organizers use its redemption codes"),
     "own_incentive.use_code": _rule({ADMIN}, "only admins use the codes of incentives admins published"),
+    # The civilization office's ledgers (the office acts with admin tokens; a member unit through its
+    # organizers, ORGANIZER below; inspectors are volunteers the office appointed).
+    "member_unit.designate": _rule({ADMIN}, "only the civilization office (an admin) designates member units"),
+    "member_unit.read": _rule({MEMBER}, "member units are public to members"),
+    "key_project.register": _rule({ORGANIZER}, "only the member unit's organizers register and report its key projects"),
+    "key_project.read": _rule({ORGANIZER} | READERS, "a unit's key projects are its organizers', auditors' and the office's"),
+    "key_project.completion": _rule({MEMBER}, "the completion counts are public to members"),
+    "key_project.decide": _rule({ADMIN}, "only the civilization office (an admin) checks, closes out or carries over key projects"),
+    "inspector.appoint": _rule({ADMIN}, "only the civilization office (an admin) appoints and dismisses inspectors"),
+    "problem.inspect": _rule({INSPECTOR}, "only an inspector (督查) appointed by the office records, re-checks and closes problems"),
+    "problem.list_all": _rule({INSPECTOR} | READERS, "every unit's problems are the inspectors', auditors' and the office's; pass organization_id"),
+    "problem.read": _rule({INSPECTOR, ORGANIZER} | READERS, "a problem is the inspectors', its unit's organizers', auditors' and the office's"),
+    "problem.rectify": _rule({ORGANIZER}, "only the responsible unit's organizers record its rectification"),
     # Audit and operations.
     "jobs.read": _rule(READERS, "only admins and auditors see the clock's jobs"),
     "ledger.reconcile": _rule(READERS, "only auditors and admins reconcile the ledger"),
@@ -120,6 +134,7 @@ def permits(
     party: Fact = False,
     creator: Fact = False,
     payee: Fact = False,
+    inspector: Fact = False,
 ) -> bool:
     """Whether the actor may do `action` on an object. `about` is the id of the volunteer the
     object is about (SELF); the other facts may be callables, asked only when the rule needs them."""
@@ -134,7 +149,7 @@ def permits(
         return False
     if SELF in allowed and about is not None and about == actor.id:
         return True
-    facts = ((ORGANIZER, organizes), (PARTY, party), (CREATOR, creator), (PAYEE, payee))
+    facts = ((ORGANIZER, organizes), (PARTY, party), (CREATOR, creator), (PAYEE, payee), (INSPECTOR, inspector))
     return any(relation in allowed and _holds(fact) for relation, fact in facts)
 
 

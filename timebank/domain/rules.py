@@ -18,6 +18,9 @@ CURRENT_STAR_THRESHOLDS_HOURS = (100, 300, 600, 1000, 1500)
 STAR_EXCLUDED_CATEGORIES = ("community_staff_routine", "school_practice", "donation")
 # Every relation a gift may declare; a rule set allows a subset (Shanghai adds relatives and friends).
 GIFT_RELATIONS = (*BEIJING_GIFT_RELATIONS, "sibling", "relative", "friend")
+# The four categories of member units' key projects (重点工作项目) in the bulletins: institution
+# building, civility publicity, civility governance, the units' own organs.
+KEY_PROJECT_CATEGORIES = ("制度建设", "文明宣传", "文明治理", "机关建设")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class RuleSet:
     five_star_notice_working_days: int = 5
     # Milestones (besides the first service), in counted hours: events for notifications and certificates.
     milestone_hours: tuple[int, ...] = (50, 100, 300, 600, 1000, 1500)
+    # Key-project ledgers (重点工作项目台账): each member unit registers this many a year, in these categories.
+    key_projects_per_unit_per_year: int = 2
+    key_project_categories: tuple[str, ...] = KEY_PROJECT_CATEGORIES
 
     def __post_init__(self) -> None:
         unknown = set(self.gift_relations) - set(GIFT_RELATIONS)
@@ -68,6 +74,9 @@ class RuleSet:
             raise ValueError("star_level_thresholds_hours: five increasing positive hours, for 1..5 stars")
         if self.five_star_notice_working_days < 5:
             raise ValueError("five_star_notice_working_days: the public notice lasts at least 5 working days")
+        object.__setattr__(self, "key_project_categories", tuple(self.key_project_categories))
+        if self.key_projects_per_unit_per_year < 1 or not self.key_project_categories:
+            raise ValueError("key projects need a quota of at least 1 and at least one category")
 
     def credit_rate(self, category: str | None = None) -> int:
         """Credit-minutes per service hour for a project category (the default when not weighted)."""
@@ -125,7 +134,7 @@ class RuleBook:
             if unknown:
                 raise ValueError(f"unknown rule fields: {sorted(unknown)}")
             values = {**item, "effective_from": date.fromisoformat(item["effective_from"])}
-            for name in ("gift_relations", "star_level_thresholds_hours", "star_excluded_categories", "milestone_hours"):
+            for name in ("gift_relations", "star_level_thresholds_hours", "star_excluded_categories", "milestone_hours", "key_project_categories"):
                 if name in values:
                     values[name] = tuple(values[name])
             versions.append(RuleSet(**values))
@@ -140,6 +149,7 @@ class RuleBook:
                 "star_level_thresholds_hours": list(r.star_level_thresholds_hours),
                 "star_excluded_categories": list(r.star_excluded_categories),
                 "milestone_hours": list(r.milestone_hours),
+                "key_project_categories": list(r.key_project_categories),
                 "category_credit_minutes_per_service_hour": dict(r.category_credit_minutes_per_service_hour),
             }
             for r in self.versions
@@ -170,4 +180,4 @@ class WeekdayCalendar:
         return day.weekday() < 5
 
 
-__all__ = ["TRIAL_STAR_THRESHOLDS_HOURS", "CURRENT_STAR_THRESHOLDS_HOURS", "STAR_EXCLUDED_CATEGORIES", "GIFT_RELATIONS", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
+__all__ = ["TRIAL_STAR_THRESHOLDS_HOURS", "CURRENT_STAR_THRESHOLDS_HOURS", "STAR_EXCLUDED_CATEGORIES", "GIFT_RELATIONS", "KEY_PROJECT_CATEGORIES", "BEIJING_GIFT_RELATIONS", "RuleSet", "RuleBook", "DEFAULT_RULES", "WorkingCalendar", "WeekdayCalendar", "add_working_days"]
