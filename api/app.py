@@ -32,11 +32,13 @@ from api import (
     health,
     idempotency,
     organizations,
+    places,
     projects,
     service_records,
     sessions,
     shifts,
     transfers,
+    vocabulary,
     volunteers,
 )
 from api.auth import load_actor
@@ -51,7 +53,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates)
+BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates, places, vocabulary)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

@@ -94,6 +94,10 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): ANYONE,
     ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): ANYONE,  # 404 to all: nothing to serve
     ("/api/volunteers", "POST", "registration"): ANYONE,  # the only public command
+    # The vocabulary and the practice hierarchy: read by members; admins register institutes and stations.
+    ("/api/vocabulary", "GET", "skills and categories"): MEMBERS,
+    ("/api/places", "GET", "the practice hierarchy"): MEMBERS,
+    ("/api/places", "POST", "institutes and stations"): frozenset({ADMIN}),
     # Volunteers: themself, auditors, admins.
     ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): READERS | {OWN},
     ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"): READERS | {OWN},
@@ -194,6 +198,9 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/docs-assets/<path:filename>", "GET", "Swagger UI asset"), "public", {}),
         (("/static/<path:filename>", "GET", "Flask's static route (no static folder)"), "public", {}),
         (("/api/volunteers", "POST", "registration"), "public", {}),
+        (("/api/vocabulary", "GET", "skills and categories"), "rules.read", {}),
+        (("/api/places", "GET", "the practice hierarchy"), "places.read", {}),
+        (("/api/places", "POST", "institutes and stations"), "places.register", {}),
         (("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"), "volunteer.read", {}),
         (("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"), "volunteer.read", {}),
         (("/api/volunteers/<uuid:volunteer_id>/personal-data", "DELETE", "a volunteer's personal data (erasure)"), "volunteer.erase", {}),
@@ -518,6 +525,10 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): lambda c: Call("/docs-assets/swagger-ui-bundle.js"),
     ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): lambda c: Call("/static/index.html"),
     ("/api/volunteers", "POST", "registration"): lambda c: Call("/api/volunteers", registration(name="新志愿者")),
+    ("/api/vocabulary", "GET", "skills and categories"): lambda c: Call("/api/vocabulary"),
+    ("/api/places", "GET", "the practice hierarchy"): lambda c: Call("/api/places"),
+    ("/api/places", "POST", "institutes and stations"):
+        lambda c: Call("/api/places", {"rows": [{"district": "延庆区", "street": f"测试街道{uuid4().hex[:6]}（合成）", "community": ""}]}),
     ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): lambda c: Call(f"/api/volunteers/{c.owner.id}"),
     ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"):
         lambda c: Call(f"/api/volunteers/{c.owner_with_a_record()}/service-records"),

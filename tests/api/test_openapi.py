@@ -13,12 +13,13 @@ from flask_smorest import pagination
 
 import api.idempotency
 import api.ledger_schemas
+import api.matching_schemas
 import api.schemas
 import api.sessions
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.matching_schemas)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES

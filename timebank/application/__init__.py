@@ -12,6 +12,7 @@ from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeB
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
+from timebank.application.places import Places
 from timebank.application.records import Records
 from timebank.application.registry import Registry
 from timebank.application.security import LoginCode, LoginResult, Security
@@ -21,10 +22,10 @@ from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"

@@ -48,7 +48,9 @@ def _rule(allowed: set[Relation] | frozenset[Relation], refusal: str) -> Rule:
 POLICY: dict[str, Rule] = {
     # The service's own pages, registration and logging in (the credential is in the body).
     "public": _rule({ANYONE}, ""),
-    "rules.read": _rule({MEMBER}, "the rule sets are read with a token"),
+    "rules.read": _rule({MEMBER}, "the rule sets and the vocabulary are read with a token"),
+    "places.read": _rule({MEMBER}, "the practice hierarchy is public to members"),
+    "places.register": _rule({ADMIN}, "only admins register institutes and stations"),
     # Volunteers and their logins.
     "volunteer.read": _rule({SELF} | READERS, "a volunteer's profile and records are theirs, auditors' and admins'"),
     "volunteer.erase": _rule({SELF, ADMIN}, "personal data is erased by the volunteer or an admin"),

@@ -8,30 +8,19 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import InvalidInput
+from timebank.domain.vocabulary import CURRENT
 
-# Activity categories. Those in EXCLUDED_FROM_STAR_LEVELS are recorded but never count towards
-# star levels (Beijing's examples); the star-level rules read this, records keep the category.
-CATEGORIES = (
-    "community_service",
-    "elderly_care",
-    "child_care",
-    "disability_support",
-    "environment",
-    "culture",
-    "education",
-    "health",
-    "emergency",
-    "large_event",
-    "civilization_practice",
-    "other",
-)
+# Activity categories: the codes of the controlled vocabulary (timebank/domain/vocabulary.py). Those
+# in EXCLUDED_FROM_STAR_LEVELS are recorded but never count towards star levels (Beijing's
+# examples); the star-level rules read this, records keep the category.
+CATEGORIES = CURRENT.category_codes()
 
 
 class Project(Aggregate):
     @staticmethod
     def check_category(category: str) -> None:
         if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}", field="category")
+            raise InvalidInput(f"unknown category {category!r}: use a code of vocabulary {CURRENT.version}", field="category")
 
     @event("Published")
     def __init__(
