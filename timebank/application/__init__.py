@@ -12,6 +12,7 @@ from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeB
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
+from timebank.application.matching import Matching, Pairing
 from timebank.application.places import Places
 from timebank.application.records import Records
 from timebank.application.registry import Registry
@@ -19,17 +20,18 @@ from timebank.application.security import LoginCode, LoginResult, Security
 from timebank.domain.credentials import Credentials
 from timebank.domain.ledger import TimeAccount
 from timebank.domain.organization import Organization
+from timebank.domain.places import DistrictPlaces
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places, Matching)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Places, Matching):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"
-    snapshotting_intervals = {TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100}
+    snapshotting_intervals = {DistrictPlaces: 50, TimeAccount: 200, Volunteer: 200, Shift: 500, Organization: 200, Credentials: 100}
     # Hot aggregates (accounts, pools) stay in memory and are fast-forwarded from the store on each
     # load, so a command costs the same whether an account has 10 events or 10,000. The store stays
     # the truth: other processes' writes are read by the fast-forward, and a stale copy loses the
@@ -37,4 +39,4 @@ class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Securi
     env = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
 
-__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying"]
+__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying", "Pairing"]

@@ -66,6 +66,13 @@ POLICY: dict[str, Rule] = {
     "project.read": _rule({MEMBER}, "projects and shifts are public to members"),
     "shift.roster": _rule({ORGANIZER} | READERS, "a shift's roster is its organization's organizers', auditors' and admins'"),
     "shift.sign_up": _rule({SELF, ORGANIZER}, "a volunteer acts for themself; an organizer for their organization"),
+    # Matching (供需对接): needs are posted and decided with "organization.act"; read with "project.read".
+    "supply.offer": _rule({SELF}, "a volunteer states their own availability"),
+    "need.candidates": _rule({ORGANIZER} | READERS, "a need's candidates are its organization's organizers', auditors' and admins'"),
+    "matching.run": _rule({ADMIN}, "only admins (and the nightly clock) run an assignment"),
+    "proposal.read": _rule({SELF, ORGANIZER} | READERS, "a proposal is its volunteer's, its organization's, auditors' and admins'"),
+    "proposal.accept": _rule({ORGANIZER}, "only the need's organizers accept a proposal"),
+    "proposal.decline": _rule({SELF, ORGANIZER}, "a proposal is declined by its volunteer or the need's organizers"),
     # Service records.
     "record.declare": _rule({VOLUNTEER}, "this needs a volunteer's token"),
     "record.read": _rule({SELF, ORGANIZER} | READERS, "a record is its volunteer's, its organization's, auditors' and admins'"),
