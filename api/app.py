@@ -31,6 +31,8 @@ from api import (
     exchanges,
     health,
     idempotency,
+    matching,
+    needs,
     organizations,
     places,
     projects,
@@ -53,7 +55,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates, places, vocabulary)
+BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates, places, vocabulary, needs, matching)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

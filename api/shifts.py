@@ -9,12 +9,30 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor, may
+from api.matching_schemas import FoundShiftSchema, ShiftSearchArgs
 from api.schemas import AttendanceArgs, CreatedSchema, MinPositionArgs, ShiftSchema, SignUpArgs
 from api.services import services
-from projections import queries
+from projections import matching_queries, queries
 from timebank.domain.errors import InvalidInput, NotFound
+from timebank.domain.permissions import require
 
 blp = Blueprint("shifts", __name__, url_prefix="/api/shifts", description="Shifts: sign-up, check-in and check-out.")
+
+
+@blp.route("")
+class Shifts(MethodView):
+    @blp.arguments(ShiftSearchArgs, location="query")
+    @blp.response(200, FoundShiftSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """Find open shifts by district, street, community or station, date, skill, category and text, soonest first"""
+        require(actor(), "project.read")
+        with services().read(args.pop("min_position", None)) as conn:
+            items, pagination_parameters.item_count = matching_queries.search_shifts(
+                conn, now=services().timebank.clock(), limit=pagination_parameters.page_size,
+                offset=pagination_parameters.first_item, **args,
+            )
+        return items
 
 
 @blp.route("/<uuid:shift_id>")

@@ -25,6 +25,7 @@ from projections.batch import Batch, RowCache
 from projections.db import metadata, positions
 from projections.directory import Directory
 from projections.exchanges import Exchanges
+from projections.matching import MatchingViews
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
 
@@ -34,7 +35,7 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges()]
+    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), MatchingViews()]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

@@ -164,3 +164,18 @@ def score(demand: Demand, supply: Supply) -> Score:
     reliability = (supply.attended + 1) / (supply.attended + supply.no_shows + 2)
     fairness = 1 / (1 + supply.recent)
     return Score(fit, 1 - distance / 3, reliability, fairness, distance)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    volunteer_id: str
+    score: Score
+
+
+def rank(demand: Demand, supplies: Iterable[Supply], *, declined: frozenset[str] | set[str] = frozenset(), limit: int = 50) -> list[Candidate]:
+    """The eligible volunteers, best first (ties: fewer recent opportunities, then id)."""
+    ranked = [
+        Candidate(s.id, score(demand, s)) for s in supplies if exclusion(demand, s, declined=s.id in declined) is None
+    ]
+    ranked.sort(key=lambda c: (-c.score.total, c.score.fairness * -1, c.volunteer_id))
+    return ranked[:limit]

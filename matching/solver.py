@@ -1,0 +1,98 @@
+"""Assignment as min-cost flow: source -> volunteer (capacity 1) -> need (one arc per eligible
+pair) -> sink (capacity = the need's open slots); OR-Tools `SimpleMinCostFlow` finds the optimum.
+
+Each volunteer gets at most one new need per run, so a run never books anyone twice nor past their
+weekly cap (both were checked per pair against their existing bookings). The objective is
+lexicographic: first as many filled slots as possible, then the highest total score (each pair's
+cost is minus its points minus a bonus larger than any total of points). Solved per district.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ortools.graph.python import min_cost_flow
+
+
+@dataclass(frozen=True)
+class Edge:
+    need: int  # index into the needs of the instance
+    volunteer: int  # index into the volunteers
+    points: int  # integer score, > 0
+
+
+@dataclass(frozen=True)
+class Assignment:
+    pairs: list[tuple[int, int]]  # (need, volunteer)
+    total: int  # sum of points
+
+    @property
+    def filled(self) -> int:
+        return len(self.pairs)
+
+
+def solve(slots: Sequence[int], volunteers: int, edges: Sequence[Edge]) -> Assignment:
+    """The assignment that fills the most slots and, among those, has the highest total score."""
+    if not edges:
+        return Assignment([], 0)
+    used_needs = sorted({e.need for e in edges})
+    used_volunteers = sorted({e.volunteer for e in edges})
+    need_node = {n: 2 + i for i, n in enumerate(used_needs)}
+    volunteer_node = {v: 2 + len(used_needs) + i for i, v in enumerate(used_volunteers)}
+    source, sink = 0, 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    # Arcs are added in bulk (numpy-free lists are accepted by the vectorised API).
+    tails = [source] * len(used_volunteers) + [volunteer_node[e.volunteer] for e in edges] + [need_node[n] for n in used_needs]
+    heads = [volunteer_node[v] for v in used_volunteers] + [need_node[e.need] for e in edges] + [sink] * len(used_needs)
+    caps = [1] * len(used_volunteers) + [1] * len(edges) + [slots[n] for n in used_needs]
+    supply = min(len(used_volunteers), sum(slots[n] for n in used_needs))
+    bonus = max(e.points for e in edges) * supply + 1  # one more filled slot beats any gain in score
+    costs = [0] * len(used_volunteers) + [-(e.points + bonus) for e in edges] + [0] * len(used_needs)
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    # Let unused supply go straight to the sink at no gain, so the solver chooses how much to send.
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
+    flow.set_node_supply(source, supply)
+    flow.set_node_supply(sink, -supply)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    first_edge = len(used_volunteers)
+    pairs, total = [], 0
+    for i, e in enumerate(edges):
+        if flow.flow(first_edge + i) > 0:
+            pairs.append((e.need, e.volunteer))
+            total += e.points
+    return Assignment(pairs, total)
+
+
+def greedy(slots: Sequence[int], volunteers: int, edges: Sequence[Edge]) -> Assignment:
+    """The baseline: needs in order (soonest first), each takes its best-scoring free volunteers."""
+    by_need: dict[int, list[Edge]] = {}
+    for e in edges:
+        by_need.setdefault(e.need, []).append(e)
+    taken: set[int] = set()
+    pairs, total = [], 0
+    for need in sorted(by_need):
+        left = slots[need]
+        for e in sorted(by_need[need], key=lambda e: -e.points):
+            if left == 0:
+                break
+            if e.volunteer not in taken:
+                taken.add(e.volunteer)
+                pairs.append((need, e.volunteer))
+                total += e.points
+                left -= 1
+    return Assignment(pairs, total)
+
+
+def prune(edges: Sequence[Edge], keep: int) -> list[Edge]:
+    """Keep each need's `keep` best pairs (times its slots are applied by the caller): a smaller graph."""
+    by_need: dict[int, list[Edge]] = {}
+    for e in edges:
+        by_need.setdefault(e.need, []).append(e)
+    kept: list[Edge] = []
+    for group in by_need.values():
+        group.sort(key=lambda e: -e.points)
+        kept.extend(group[:keep])
+    return kept
