@@ -10,9 +10,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from adapters.idempotency_store import IdempotencyStore
+from api.matchmaking import run_matching
 from api.services import Services
 from projections import ledger_queries, queries
 from timebank.clock import local_date
+from timebank.domain.actors import Actor, Role
 from timebank.jobs import auto_close_check_outs, expire_pending_records, expire_pending_transfers
 
 log = logging.getLogger(__name__)
@@ -44,12 +46,20 @@ def run_forget_idempotency_keys(services: Services) -> int:
     return IdempotencyStore(services.engine).forget_old_keys()
 
 
+def run_nightly_matching(services: Services) -> int:
+    """Propose volunteers for the open slots of every open need; returns how many proposals were made.
+    Running it twice proposes nothing new: pairs proposed once are never proposed again."""
+    result = run_matching(services, Actor(Role.SYSTEM), services.timebank.clock())
+    return int(result["proposals"])
+
+
 SCHEDULE = (
     # (job, trigger, trigger arguments)
     (run_expiry, "cron", {"minute": 5}),
     (run_auto_check_out, "interval", {"minutes": 15}),
     (run_transfer_timeouts, "interval", {"minutes": 1}),
     (run_forget_idempotency_keys, "cron", {"minute": 35}),
+    (run_nightly_matching, "cron", {"hour": 2, "minute": 15}),  # Beijing time
 )
 
 

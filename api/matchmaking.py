@@ -52,8 +52,9 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
 
 def run_matching(services: Services, actor: Actor, now: datetime, district: str | None = None) -> dict[str, Any]:
     """Propose volunteers for every open slot of open needs, district by district, maximising the
-    total score (matching/solver.py); pairs proposed before are left out."""
-    with services.engine.connect() as conn:
+    total score (matching/solver.py); pairs proposed before are left out. Reads the views once they
+    hold every event written before the run (needs posted a moment ago are matched too)."""
+    with services.read(services.timebank.recorder.max_notification_id() or None) as conn:
         open_needs = q.open_needs(conn, now, district)
         decided = q.decided_pairs(conn, [n["id"] for n in open_needs])
         by_district: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -84,8 +85,7 @@ def run_matching(services: Services, actor: Actor, now: datetime, district: str 
                 pairings.append(Pairing(district_needs[n]["id"], UUID(volunteers[v].id), found.total, found.parts()))
     if not pairings:
         return {"run_id": None, "needs": len(open_needs), "slots": slots_total, "proposals": 0, "total_score": 0.0}
-    run_id = services.timebank.record_run(
+    run = services.timebank.record_run(
         actor, pairings, needs=len(open_needs), slots=slots_total, solver="ortools.SimpleMinCostFlow", districts=sorted(by_district),
     )
-    return {"run_id": run_id, "needs": len(open_needs), "slots": slots_total, "proposals": len(pairings),
-            "total_score": round(sum(p.score for p in pairings), 4)}
+    return {"run_id": run.id, "needs": len(open_needs), "slots": slots_total, "proposals": run.proposals, "total_score": run.total_score}

@@ -144,7 +144,7 @@ def test_volunteers_may_not_state_someone_elses_availability(api: ApiClient, wal
 def test_accepting_a_proposal_for_a_shift_that_filled_meanwhile_is_refused(walk: Walk, places: None, services: Services) -> None:
     proposed = supplier(walk)
     need_id = post_need(walk, volunteers_needed=1)
-    expect(walk.api.post("/api/matching/runs", {}, walk.admin), 201)
+    assert expect(walk.api.post("/api/matching/runs", {}, walk.admin), 201)["proposals"] == 1
     [proposal] = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)
     assert proposal["volunteer_id"] == proposed.id
     shift_id = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)["shift_id"]
@@ -153,3 +153,14 @@ def test_accepting_a_proposal_for_a_shift_that_filled_meanwhile_is_refused(walk:
     before = event_count(services)
     problem = expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 409)
     assert "full" in problem["message"] and event_count(services) == before
+
+
+def test_the_nightly_job_proposes_once(walk: Walk, places: None) -> None:
+    from api.clock import SCHEDULE, run_nightly_matching
+
+    assert run_nightly_matching in [job for job, _, _ in SCHEDULE]
+    supplier(walk)
+    post_need(walk, volunteers_needed=1)
+    walk.api.get("/api/needs", walk.organizer.token)  # wait for the views
+    assert run_nightly_matching(walk.services) == 1
+    assert run_nightly_matching(walk.services) == 0

@@ -156,7 +156,9 @@ class Matching(TimeBankBase):
         return need.check_age(age_on(date.fromisoformat(data["birth_date"]), local_date(need.starts_at)))
 
     # Proposals -------------------------------------------------------------------
-    def record_run(self, actor: Actor, pairings: Sequence[Pairing], *, needs: int, slots: int, solver: str, districts: list[str]) -> UUID:
+    def record_run(
+        self, actor: Actor, pairings: Sequence[Pairing], *, needs: int, slots: int, solver: str, districts: list[str]
+    ) -> MatchingRun:
         """Save an assignment run's pairs as proposals, with the run. Pairs already proposed (and so
         any declined pair), closed or filled needs and erased volunteers are left out."""
         if actor.role is not Role.SYSTEM:  # the nightly clock runs as the system
@@ -178,7 +180,7 @@ class Matching(TimeBankBase):
             for p, need in kept
         ]
         self.save(run, *proposals)
-        return run.id
+        return run
 
     def get_proposal(self, proposal_id: UUID) -> Proposal:
         return self._get(Proposal, proposal_id, "proposal_id", "proposal")
