@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ortools.graph.python import min_cost_flow
 
@@ -64,6 +65,37 @@ def solve(slots: Sequence[int], volunteers: int, edges: Sequence[Edge]) -> Assig
             pairs.append((e.need, e.volunteer))
             total += e.points
     return Assignment(pairs, total)
+
+
+def solve_arrays(slots: Sequence[int], need: Any, volunteer: Any, points: Any) -> tuple[Any, int]:
+    """`solve` over parallel arrays (numpy or lists) of pairs, for large instances: returns the
+    mask of chosen pairs and their total points. Volunteers and needs are numbered from 0."""
+    import numpy as np
+
+    need, volunteer, points = np.asarray(need, dtype=np.int64), np.asarray(volunteer, dtype=np.int64), np.asarray(points, dtype=np.int64)
+    if len(need) == 0:
+        return np.zeros(0, dtype=bool), 0
+    used_needs, need_pos = np.unique(need, return_inverse=True)
+    used_vols, vol_pos = np.unique(volunteer, return_inverse=True)
+    n_needs, n_vols = len(used_needs), len(used_vols)
+    source, sink = 0, 1
+    need_nodes, vol_nodes = 2 + np.arange(n_needs), 2 + n_needs + np.arange(n_vols)
+    slot_caps = np.asarray(slots, dtype=np.int64)[used_needs]
+    supply = int(min(n_vols, slot_caps.sum()))
+    bonus = int(points.max()) * supply + 1
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.full(n_vols, source), vol_nodes, np.ones(n_vols, dtype=np.int64), np.zeros(n_vols, dtype=np.int64))
+    first = flow.add_arcs_with_capacity_and_unit_cost(
+        vol_nodes[vol_pos], need_nodes[need_pos], np.ones(len(need), dtype=np.int64), -(points + bonus))[0]
+    flow.add_arcs_with_capacity_and_unit_cost(need_nodes, np.full(n_needs, sink), slot_caps, np.zeros(n_needs, dtype=np.int64))
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, supply, 0)
+    flow.set_node_supply(source, supply)
+    flow.set_node_supply(sink, -supply)
+    if flow.solve() != flow.OPTIMAL:
+        raise RuntimeError("min-cost flow failed")
+    chosen = flow.flows(np.arange(first, first + len(need))) > 0
+    return chosen, int(points[chosen].sum())
 
 
 def greedy(slots: Sequence[int], volunteers: int, edges: Sequence[Edge]) -> Assignment:
