@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import standalone
 from matching.solver import solve_arrays
 from timebank.domain.matching import POINTS, WEIGHTS
 from timebank.domain.places import BEIJING_DISTRICTS
@@ -193,3 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name in ("exact_seconds", "candidates_p95_ms", "exact_vs_greedy_score", "exact_vs_greedy_filled"):
         figures[f"largest_{name}"] = figures[f"{largest}_{name}"]
     return figures
+
+
+if __name__ == "__main__":
+    standalone(__doc__, add_arguments, run)
