@@ -226,6 +226,9 @@ class AddShiftArgs(Schema):
 
 class RosterEntrySchema(Schema):
     volunteer_id = fields.UUID(metadata=d("Volunteer."))
+    volunteer_number = fields.Str(allow_none=True, metadata=d("Volunteer number (志愿者编号)."))
+    name = fields.Str(allow_none=True, metadata=d("Name, for the organizers who run the shift; none once erased."))
+    phone_masked = fields.Str(allow_none=True, metadata=d("Phone, masked (139****5678)."))
     status = fields.Str(metadata=d("signed_up, checked_in or checked_out."))
     signed_up_at = fields.AwareDateTime(metadata=d("When signed up."))
     checked_in_at = fields.AwareDateTime(allow_none=True, metadata=d("Check-in time."))

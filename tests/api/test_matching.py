@@ -109,6 +109,7 @@ def test_an_organizer_posts_a_need_ranks_candidates_runs_a_matching_and_accepts(
 
     shift = expect(walk.api.get(f"/api/shifts/{need['shift_id']}", walk.organizer.token), 200)
     assert [r["volunteer_id"] for r in shift["roster"]] == [near.id]
+    assert shift["roster"][0]["name"] == "张晓明" and shift["roster"][0]["volunteer_number"] == near.volunteer_number
     again = expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
     assert again["proposals"] == 0  # the declined pair is never proposed again, the accepted one is booked
 
