@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlalchemy import Connection
 
 from api.services import Services
-from matching.solver import Edge, solve
+from matching.solver import KEEP_PER_SLOT, Edge, prune, solve
 from projections import matching_queries as q
 from timebank.application import Pairing
 from timebank.domain.actors import Actor
@@ -79,7 +79,8 @@ def run_matching(services: Services, actor: Actor, now: datetime, district: str 
                     found = score(demand, s)
                     edges.append(Edge(n, index[s.id], max(1, found.points)))
                     scores[(n, index[s.id])] = found
-            assignment = solve([d.slots for d in demands], len(volunteers), edges)
+            slots = [d.slots for d in demands]
+            assignment = solve(slots, len(volunteers), prune(edges, KEEP_PER_SLOT, slots))
             for n, v in assignment.pairs:
                 found = scores[(n, v)]
                 pairings.append(Pairing(district_needs[n]["id"], UUID(volunteers[v].id), found.total, found.parts()))

@@ -45,3 +45,10 @@ def test_greedy_can_fill_fewer_slots_than_the_optimum() -> None:
 def test_pruning_keeps_each_needs_best_pairs() -> None:
     edges = [Edge(0, v, v) for v in range(10)]
     assert sorted(e.volunteer for e in prune(edges, 3)) == [7, 8, 9]
+
+
+def test_pruning_per_slot_keeps_more_pairs_for_needs_with_more_slots() -> None:
+    edges = [Edge(n, v, v) for n in range(2) for v in range(10)]
+    kept = prune(edges, 2, slots=[1, 3])
+    assert sorted(e.volunteer for e in kept if e.need == 0) == [8, 9]
+    assert sorted(e.volunteer for e in kept if e.need == 1) == [4, 5, 6, 7, 8, 9]
