@@ -20,7 +20,7 @@ blp = Blueprint("matching", __name__, url_prefix="/api", description="Optimal as
 
 @blp.route("/matching/runs")
 class Runs(MethodView):
-    @blp.arguments(MatchingRunArgs)
+    @blp.arguments(MatchingRunArgs, required=False)  # every field is optional: no body is {}
     @blp.response(201, MatchingRunSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Run an assignment (admins): proposals for the open slots of open needs, maximising the total score per district"""
@@ -49,7 +49,7 @@ class Accept(MethodView):
 
 @blp.route("/proposals/<uuid:proposal_id>/decline")
 class Decline(MethodView):
-    @blp.arguments(DeclineArgs)
+    @blp.arguments(DeclineArgs, required=False)  # every field is optional: no body is {}
     @blp.response(204)
     def post(self, args: dict[str, Any], proposal_id: UUID) -> None:
         """Decline a proposal (its volunteer or the need's organizers): the pair is never proposed again"""

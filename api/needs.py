@@ -68,7 +68,7 @@ class NeedById(MethodView):
         with services().read(args.get("min_position")) as conn:
             return _need(conn, need_id)
 
-    @blp.arguments(UpdateNeedArgs)
+    @blp.arguments(UpdateNeedArgs, required=False)  # every field is optional
     @blp.response(204)
     def patch(self, args: dict[str, Any], need_id: UUID) -> None:
         """Change an open need's content, requirements or age limits (its organizers)"""
