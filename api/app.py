@@ -36,8 +36,11 @@ from api import (
     job_runs,
     jobs,
     key_projects,
+    matching,
     member_units,
+    needs,
     organizations,
+    places,
     problems,
     projects,
     service_records,
@@ -45,6 +48,7 @@ from api import (
     shifts,
     star_levels,
     transfers,
+    vocabulary,
     volunteers,
 )
 from api.auth import load_actor
@@ -61,7 +65,7 @@ from timebank.settings import Settings
 log = logging.getLogger(__name__)
 BLUEPRINTS = (
     health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates,
-    jobs, star_levels, incentives, member_units, key_projects, inspectors, problems,
+    jobs, star_levels, incentives, member_units, key_projects, inspectors, problems, places, vocabulary, needs, matching,
 )
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"

@@ -265,3 +265,34 @@ def reconcile(data_dir: str | None, as_json: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+@main.group()
+def places() -> None:
+    """The practice hierarchy: institutes (streets/townships) and stations (communities/villages)."""
+
+
+@places.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--data-dir", default=None, help="Data directory (embedded SQLite).")
+def places_import(csv_file: Any, data_dir: str | None) -> None:
+    """Register places from a CSV file with the header `district,street,community` (UTF-8).
+
+    One row per community (station); a row with an empty community registers the street (institute)
+    alone. Districts are the 17 of timebank/domain/places.py. Known places are skipped, so the same
+    file can be imported again; the whole file is one save (all or nothing)."""
+    import csv
+
+    from api.app import build_services
+    from timebank.domain.actors import Actor
+
+    reader = csv.DictReader(csv_file)
+    if reader.fieldnames is None or not {"district", "street", "community"} <= set(reader.fieldnames):
+        raise click.UsageError("the CSV needs the columns district,street,community")
+    rows = [(r["district"].strip(), r["street"].strip(), (r["community"] or "").strip()) for r in reader]
+    services = build_services(_settings(data_dir))
+    try:
+        created = services.timebank.register_places(Actor(Role.ADMIN, None), rows)
+    finally:
+        services.close()
+    click.echo(f"{created} new places registered from {len(rows)} rows")

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from adapters.idempotency_store import IdempotencyStore
 from api import job_runs
 from api.clock_lock import ClockLock, SingletonClock
+from api.matchmaking import run_matching
 from api.services import Services
 from projections import ledger_queries, office_queries, queries, star_levels
 from timebank.clock import local_date
+from timebank.domain.actors import Actor, Role
 from timebank.jobs import (
     auto_close_check_outs,
     award_star_levels,
@@ -81,6 +83,13 @@ def run_five_star_grants(services: Services) -> int:
     return grant_five_stars(app, candidates)
 
 
+def run_nightly_matching(services: Services) -> int:
+    """Propose volunteers for the open slots of every open need; returns how many proposals were made.
+    Running it twice proposes nothing new: pairs proposed once are never proposed again."""
+    result = run_matching(services, Actor(Role.SYSTEM), services.timebank.clock())
+    return int(result["proposals"])
+
+
 SCHEDULE = (
     # (job, trigger, trigger arguments)
     (run_expiry, "cron", {"minute": 5}),
@@ -90,6 +99,7 @@ SCHEDULE = (
     (run_star_levels, "interval", {"minutes": 10}),
     (run_five_star_grants, "cron", {"hour": 0, "minute": 20}),
     (run_flag_overdue_problems, "cron", {"minute": 15}),
+    (run_nightly_matching, "cron", {"hour": 2, "minute": 15}),  # Beijing time
 )
 
 

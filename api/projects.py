@@ -9,10 +9,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor
+from api.matching_schemas import ProjectSearchArgs
 from api.schemas import AddShiftArgs, CreatedSchema, MinPositionArgs, ProjectSchema, PublishProjectArgs, ShiftSummarySchema
 from api.services import services
-from projections import queries
+from projections import matching_queries, queries
 from timebank.domain.errors import NotFound
+from timebank.domain.permissions import require
 
 blp = Blueprint("projects", __name__, url_prefix="/api/projects", description="Projects (项目) and shifts (岗位/班次).")
 
@@ -24,6 +26,18 @@ class Projects(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Publish a project (organizers of a verified organization)"""
         return {"id": services().timebank.publish_project(actor(), **args)}
+
+    @blp.arguments(ProjectSearchArgs, location="query")
+    @blp.response(200, ProjectSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List projects by place, category, organization and text, newest first"""
+        require(actor(), "project.read")
+        with services().read(args.pop("min_position", None)) as conn:
+            items, pagination_parameters.item_count = matching_queries.projects_page(
+                conn, limit=pagination_parameters.page_size, offset=pagination_parameters.first_item, **args
+            )
+        return items
 
 
 @blp.route("/<uuid:project_id>")

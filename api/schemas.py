@@ -10,9 +10,10 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, vali
 from stdnum.cn import ric
 
 from timebank.clock import local_date, utcnow
+from timebank.domain.errors import InvalidInput
 from timebank.domain.places import BEIJING_DISTRICTS
-from timebank.domain.project import CATEGORIES
 from timebank.domain.service_record import SOURCES
+from timebank.domain.vocabulary import CURRENT as VOCABULARY
 from timebank.domain.volunteer import ID_TYPES, SEXES
 
 STATUSES = ("pending", "confirmed", "rejected", "expired", "revoked")
@@ -36,6 +37,26 @@ def storable(length: validate.Length) -> list[Any]:
 
 def Text(text: str, *, required: bool = True, max_len: int = 200, min_len: int = 1, **kw: Any) -> fields.Str:  # noqa: N802
     return fields.Str(required=required, validate=storable(validate.Length(min=min_len, max=max_len)), metadata=d(text), **kw)
+
+
+class Code(fields.Str):
+    """A code of the controlled vocabulary (timebank/domain/vocabulary.py); its Chinese label is an alias."""
+
+    def __init__(self, kind: str, text: str, **kw: Any) -> None:
+        self.kind = kind
+        codes = VOCABULARY.skill_codes() if kind == "skill" else VOCABULARY.category_codes()
+        super().__init__(metadata=d(f"{text} A code of the vocabulary (GET /api/vocabulary) or its Chinese label.", enum=list(codes)), **kw)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return VOCABULARY.skill(text) if self.kind == "skill" else VOCABULARY.category(text)
+        except InvalidInput as error:
+            raise ValidationError(str(error)) from None
+
+
+def Skills(text: str, **kw: Any) -> fields.List:  # noqa: N802
+    return fields.List(Code("skill", "A skill."), validate=validate.Length(max=30), metadata=d(text), **kw)
 
 
 class ErrorSchema(Schema):
@@ -84,8 +105,8 @@ class RegisterVolunteerArgs(Schema):
     district = fields.Str(required=True, validate=validate.OneOf(BEIJING_DISTRICTS), metadata=d("Home district (区)."))
     street = Text("Home street or township (街道/乡镇).", required=False, max_len=64)
     community = Text("Home community or village (社区/村).", required=False, max_len=64)
-    skills = fields.List(fields.Str(validate=storable(validate.Length(min=1, max=40))), load_default=list, validate=validate.Length(max=30), metadata=d("Skills, e.g. first_aid."))
-    service_categories = fields.List(fields.Str(validate=validate.OneOf(CATEGORIES)), load_default=list, metadata=d("Preferred service categories."))
+    skills = Skills("Skills, e.g. first_aid (急救).", load_default=list)
+    service_categories = fields.List(Code("category", "A service category."), load_default=list, metadata=d("Preferred service categories."))
     guardian_consent = fields.Bool(load_default=False, metadata=d("A guardian consented (required under 18)."))
     privacy_consent = fields.Bool(
         required=True, validate=validate.Equal(True, error="registration needs consent to the privacy policy (个人信息处理同意)"),
@@ -169,7 +190,7 @@ class PublishProjectArgs(Schema):
     organization_id = fields.UUID(required=True, metadata=d("The organizing organization."))
     name = Text("Activity name.", max_len=200)
     description = Text("Description.", required=False, max_len=4000, min_len=0, load_default="")
-    category = fields.Str(load_default="community_service", validate=validate.OneOf(CATEGORIES), metadata=d("Service category."))
+    category = Code("category", "Service category.", load_default="community_service")
     district = fields.Str(validate=validate.OneOf(BEIJING_DISTRICTS), metadata=d("District; defaults to the organization's."))
     street = Text("Street.", required=False, max_len=64)
     community = Text("Community.", required=False, max_len=64)
@@ -195,7 +216,7 @@ class AddShiftArgs(Schema):
     ends_at = fields.AwareDateTime(required=True, metadata=d("End, after the start, at most 24 h later."))
     place = Text("Where.", max_len=200)
     capacity = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=10000), metadata=d("Number of places."))
-    required_skills = fields.List(fields.Str(validate=storable(validate.Length(min=1, max=40))), load_default=list, metadata=d("Skills a volunteer must have."))
+    required_skills = Skills("Skills a volunteer must have.", load_default=list)
 
     @validates_schema
     def _check_times(self, data: dict[str, Any], **_: Any) -> None:
@@ -205,6 +226,9 @@ class AddShiftArgs(Schema):
 
 class RosterEntrySchema(Schema):
     volunteer_id = fields.UUID(metadata=d("Volunteer."))
+    volunteer_number = fields.Str(allow_none=True, metadata=d("Volunteer number (志愿者编号)."))
+    name = fields.Str(allow_none=True, metadata=d("Name, for the organizers who run the shift; none once erased."))
+    phone_masked = fields.Str(allow_none=True, metadata=d("Phone, masked (139****5678)."))
     status = fields.Str(metadata=d("signed_up, checked_in or checked_out."))
     signed_up_at = fields.AwareDateTime(metadata=d("When signed up."))
     checked_in_at = fields.AwareDateTime(allow_none=True, metadata=d("Check-in time."))
@@ -309,6 +333,10 @@ class RecordListArgs(MinPositionArgs):
 # Results and history ---------------------------------------------------------------------
 class CreatedSchema(Schema):
     id = fields.UUID(metadata=d("Id of what was created."))
+
+
+class CreatedCountSchema(Schema):
+    created = fields.Int(metadata=d("How many new things were registered (known ones are skipped)."))
 
 
 class BatchResultSchema(Schema):

@@ -9,12 +9,31 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor, may
+from api.matching_schemas import FoundShiftSchema, ShiftSearchArgs
 from api.schemas import AttendanceArgs, CreatedSchema, MinPositionArgs, ShiftSchema, SignUpArgs
 from api.services import services
-from projections import queries
+from projections import matching_queries, queries
 from timebank.domain.errors import InvalidInput, NotFound
+from timebank.domain.permissions import require
+from timebank.domain.volunteer import mask_phone
 
 blp = Blueprint("shifts", __name__, url_prefix="/api/shifts", description="Shifts: sign-up, check-in and check-out.")
+
+
+@blp.route("")
+class Shifts(MethodView):
+    @blp.arguments(ShiftSearchArgs, location="query")
+    @blp.response(200, FoundShiftSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """Find open shifts by district, street, community or station, date, skill, category and text, soonest first"""
+        require(actor(), "project.read")
+        with services().read(args.pop("min_position", None)) as conn:
+            items, pagination_parameters.item_count = matching_queries.search_shifts(
+                conn, now=services().timebank.clock(), limit=pagination_parameters.page_size,
+                offset=pagination_parameters.first_item, **args,
+            )
+        return items
 
 
 @blp.route("/<uuid:shift_id>")
@@ -26,10 +45,13 @@ class ShiftById(MethodView):
         actor()
         with services().read(args.get("min_position")) as conn:
             found = queries.shift(conn, shift_id, with_roster=True)
-        if found is None:
-            raise NotFound(f"shift {shift_id} not found", field="shift_id")
-        if not may("shift.roster", organization_id=found["organization_id"]):
-            found.pop("roster")
+            if found is None:
+                raise NotFound(f"shift {shift_id} not found", field="shift_id")
+            if not may("shift.roster", organization_id=found["organization_id"]):
+                found.pop("roster")
+            else:
+                people = queries.roster_people(conn, [r["volunteer_id"] for r in found["roster"]])
+                found["roster"] = [with_name(entry, people.get(entry["volunteer_id"])) for entry in found["roster"]]
         return found
 
 
@@ -72,3 +94,13 @@ class CheckOuts(MethodView):
     def post(self, args: dict[str, Any], shift_id: UUID) -> dict[str, Any]:
         """Check a volunteer out (organizers); returns the pending service record's id"""
         return {"id": services().timebank.check_out(actor(), shift_id, args["volunteer_id"], args.get("at"))}
+
+
+def with_name(entry: dict[str, Any], person: dict[str, Any] | None) -> dict[str, Any]:
+    """A roster line with the volunteer's number, name and masked phone, for the organizers who may
+    see the roster (the personal data is opened from the vault; nothing once erased)."""
+    personal = None
+    if person is not None and not person["erased_at"]:
+        personal = services().timebank.vault.open(entry["volunteer_id"], person["personal_data"])
+    return {**entry, "volunteer_number": person["volunteer_number"] if person else None,
+            "name": personal["name"] if personal else None, "phone_masked": mask_phone(personal["phone"]) if personal else None}

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor, public, require_readable
+from api.matching_schemas import SupplyArgs, SupplySchema
 from api.schemas import MinPositionArgs, RegisterVolunteerArgs, RegistrationSchema, VolunteerSchema
 from api.services import services
 from projections import queries
@@ -70,3 +71,20 @@ def with_personal_data(row: dict[str, Any]) -> dict[str, Any]:
     row["id_number_masked"] = mask_id_number(personal["id_number"]) if personal else None
     row["phone_masked"] = mask_phone(personal["phone"]) if personal else None
     return row
+
+
+@blp.route("/<uuid:volunteer_id>/availability")
+class Availability(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.response(200, SupplySchema)
+    def get(self, args: dict[str, Any], volunteer_id: UUID) -> dict[str, Any]:
+        """Show what a volunteer offers: weekly windows, a weekly-hours cap, places, skills (themself, auditors, admins)"""
+        require_readable("volunteer.read", "volunteer", volunteer_id, "volunteer_id", about=volunteer_id)
+        return services().timebank.supply_of(actor(), volunteer_id)
+
+    @blp.arguments(SupplyArgs)
+    @blp.response(200, SupplySchema)
+    def put(self, args: dict[str, Any], volunteer_id: UUID) -> dict[str, Any]:
+        """State what you offer (供给): weekly windows (Beijing time), a weekly-hours cap, preferred places, skills"""
+        services().timebank.offer_supply(actor(), volunteer_id, **args)
+        return services().timebank.supply_of(actor(), volunteer_id)

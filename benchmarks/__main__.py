@@ -17,20 +17,23 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from benchmarks import http, lag, reads, rebuild, scale, transfers
+from benchmarks import http, lag, matching, reads, rebuild, scale, transfers
 from benchmarks.common import report
 
-BENCHMARKS: dict[str, ModuleType] = {"rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag, "reads": reads, "scale": scale}
+BENCHMARKS: dict[str, ModuleType] = {
+    "rebuild": rebuild, "transfers": transfers, "http": http, "lag": lag, "reads": reads, "scale": scale, "matching": matching,
+}
 # Run only when named: generating a Beijing-sized data set takes many minutes.
 BY_NAME_ONLY = {"scale"}
 # Smaller sizes for a quick look; the recorded figures use the defaults.
-QUICK: dict[str, dict[str, int]] = {
+QUICK: dict[str, dict[str, int | str]] = {
     "rebuild": {"batches": 4, "per_event_sample": 1000},
     "transfers": {"history": 2000, "transfers": 300},
     "http": {"http_history": 2000, "confirms": 20, "http_rounds": 2},
     "lag": {"seconds": 5},
     "reads": {"accounts": 50_000, "read_samples": 500, "http_samples": 100},
     "scale": {"scale_volunteers": 5000, "scale_events": 50000},
+    "matching": {"matching_sizes": "1000x20000", "candidate_samples": 50},  # the defaults: 1k x 20k and 10k x 200k
 }
 
 
@@ -66,6 +69,12 @@ TARGETS = (
     Target("reads", "p99_flatness", "the same queries on a 1,000-account view (p99 there / p99 here)", at_least=0.5),
     Target("scale", "rebuild_10m_minutes_extrapolated", "10M events at this run's rebuild rate (absolute, minutes)", at_most=5),
     Target("scale", "projector_peak_rss_mb", "the rebuilding projector's peak memory (absolute, MB)", at_most=1024),
+    Target("matching", "largest_exact_vs_greedy_score", "greedy assignment of the same pairs, same run", at_least=1.0),
+    Target("matching", "largest_exact_vs_greedy_filled", "greedy assignment of the same pairs, same run", at_least=1.0),
+    Target("matching", "largest_pruned_cpu_seconds", "min-cost flow per district on each slot's best pairs, as runs do (absolute, CPU s)",
+           at_most=10),
+    Target("matching", "largest_pruned_vs_exact_score", "the exact optimum without pruning, same run", at_least=0.99),
+    Target("matching", "largest_candidates_p95_ms", "rank one need's eligible volunteers, top 50 (absolute, ms)", at_most=100),
     Target("scale", "cold_start_seconds", "`timebank serve` spawned to its first 200 (absolute, s)", at_most=3),
 )
 

@@ -69,6 +69,15 @@ def shift(conn: Connection, shift_id: UUID, *, with_roster: bool) -> dict[str, A
     return result
 
 
+def roster_people(conn: Connection, volunteer_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Volunteer number and sealed personal data of the people on a roster (opened by the API)."""
+    if not volunteer_ids:
+        return {}
+    c = volunteers.c
+    rows = conn.execute(select(c.id, c.volunteer_number, c.personal_data, c.erased_at).where(c.id.in_(volunteer_ids))).mappings()
+    return {r["id"]: dict(r) for r in rows}
+
+
 def shifts_of_project(conn: Connection, project_id: UUID, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     return _page(conn, select(shifts).where(shifts.c.project_id == project_id), [shifts.c.starts_at, shifts.c.id], limit, offset)
 

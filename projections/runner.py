@@ -27,6 +27,7 @@ from projections.directory import Directory
 from projections.exchanges import Exchanges
 from projections.incentives import Incentives
 from projections.key_projects import KeyProjects
+from projections.matching import MatchingViews
 from projections.problems import Problems
 from projections.rosters import Rosters
 from projections.service_records import ServiceRecords
@@ -38,7 +39,10 @@ DEFAULT_BATCH = 1000
 
 
 def all_projections() -> list[Projection]:
-    return [Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels(), Incentives(), KeyProjects(), Problems()]
+    return [
+        Directory(), Rosters(), ServiceRecords(), Balances(), Exchanges(), StarLevels(), Incentives(), KeyProjects(), Problems(),
+        MatchingViews(),
+    ]
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

@@ -61,6 +61,7 @@ from api.services import Services
 from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
 from tests.builders import FixedClock as Clock
 from tests.conftest import DATABASE_URL_VAR, fresh_schema
+from timebank.application import Pairing
 from timebank.clock import local_date
 from timebank.domain.access import token_id
 from timebank.domain.actors import Actor, Role
@@ -68,6 +69,7 @@ from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import TimeAccount, pool_account_id
 from timebank.domain.permissions import POLICY as PERMISSIONS
 from timebank.domain.permissions import Relation, permits
+from timebank.domain.proposal import Proposal
 from timebank.settings import Settings
 
 # Roles -----------------------------------------------------------------------------------------
@@ -99,6 +101,10 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): ANYONE,
     ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): ANYONE,  # 404 to all: nothing to serve
     ("/api/volunteers", "POST", "registration"): ANYONE,  # the only public command
+    # The vocabulary and the practice hierarchy: read by members; admins register institutes and stations.
+    ("/api/vocabulary", "GET", "skills and categories"): MEMBERS,
+    ("/api/places", "GET", "the practice hierarchy"): MEMBERS,
+    ("/api/places", "POST", "institutes and stations"): frozenset({ADMIN}),
     # Volunteers: themself, auditors, admins.
     ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): READERS | {OWN},
     ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"): READERS | {OWN},
@@ -121,6 +127,24 @@ POLICY: dict[Row, frozenset[str]] = {
     # Projects and shifts: published by organizers, public to members.
     ("/api/projects", "POST", "a project of the organization"): frozenset({ORGANIZER}),
     ("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"): MEMBERS,
+    ("/api/projects", "GET", "the projects (public to members)"): MEMBERS,
+    ("/api/shifts", "GET", "open shifts (public to members)"): MEMBERS,
+    # Matching: needs are posted and decided by the organization's organizers, found by members; volunteers
+    # state their own availability; admins run assignments; proposals are accepted by organizers, declined by either.
+    ("/api/needs", "POST", "a need of the organization"): frozenset({ORGANIZER}),
+    ("/api/needs", "GET", "open needs (public to members)"): MEMBERS,
+    ("/api/needs/<uuid:need_id>", "GET", "a need (public to members)"): MEMBERS,
+    ("/api/needs/<uuid:need_id>", "PATCH", "an open need"): frozenset({ORGANIZER}),
+    ("/api/needs/<uuid:need_id>/close", "POST", "an open need"): frozenset({ORGANIZER}),
+    ("/api/needs/<uuid:need_id>/fill", "POST", "an open need"): frozenset({ORGANIZER}),
+    ("/api/needs/<uuid:need_id>/candidates", "GET", "a need's ranked candidates"): READERS | {ORGANIZER},
+    ("/api/needs/<uuid:need_id>/proposals", "GET", "a need's proposals"): READERS | {ORGANIZER},
+    ("/api/volunteers/<uuid:volunteer_id>/availability", "GET", "what the volunteer offers"): READERS | {OWN},
+    ("/api/volunteers/<uuid:volunteer_id>/availability", "PUT", "what the volunteer offers"): frozenset({OWN}),
+    ("/api/matching/runs", "POST", "an assignment run"): frozenset({ADMIN}),
+    ("/api/proposals/<uuid:proposal_id>", "GET", "a proposal of the volunteer"): READERS | {OWN, ORGANIZER},
+    ("/api/proposals/<uuid:proposal_id>/accept", "POST", "a proposal of the volunteer"): frozenset({ORGANIZER}),
+    ("/api/proposals/<uuid:proposal_id>/decline", "POST", "a proposal of the volunteer"): frozenset({OWN, ORGANIZER}),
     ("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"): MEMBERS,
     ("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"): frozenset({ORGANIZER}),
     ("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"): MEMBERS,
@@ -242,6 +266,9 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/docs-assets/<path:filename>", "GET", "Swagger UI asset"), "public", {}),
         (("/static/<path:filename>", "GET", "Flask's static route (no static folder)"), "public", {}),
         (("/api/volunteers", "POST", "registration"), "public", {}),
+        (("/api/vocabulary", "GET", "skills and categories"), "rules.read", {}),
+        (("/api/places", "GET", "the practice hierarchy"), "places.read", {}),
+        (("/api/places", "POST", "institutes and stations"), "places.register", {}),
         (("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"), "volunteer.read", {}),
         (("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"), "volunteer.read", {}),
         (("/api/volunteers/<uuid:volunteer_id>/personal-data", "DELETE", "a volunteer's personal data (erasure)"), "volunteer.erase", {}),
@@ -262,6 +289,22 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
          "organization.read_records", {}),
         (("/api/projects", "POST", "a project of the organization"), "organization.act", {}),
         (("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"), "project.read", {}),
+        (("/api/projects", "GET", "the projects (public to members)"), "project.read", {}),
+        (("/api/shifts", "GET", "open shifts (public to members)"), "project.read", {}),
+        (("/api/needs", "POST", "a need of the organization"), "organization.act", {}),
+        (("/api/needs", "GET", "open needs (public to members)"), "project.read", {}),
+        (("/api/needs/<uuid:need_id>", "GET", "a need (public to members)"), "project.read", {}),
+        (("/api/needs/<uuid:need_id>", "PATCH", "an open need"), "organization.act", {}),
+        (("/api/needs/<uuid:need_id>/close", "POST", "an open need"), "organization.act", {}),
+        (("/api/needs/<uuid:need_id>/fill", "POST", "an open need"), "organization.act", {}),
+        (("/api/needs/<uuid:need_id>/candidates", "GET", "a need's ranked candidates"), "need.candidates", {}),
+        (("/api/needs/<uuid:need_id>/proposals", "GET", "a need's proposals"), "proposal.read", ORGANIZATIONS_OBJECT),
+        (("/api/volunteers/<uuid:volunteer_id>/availability", "GET", "what the volunteer offers"), "volunteer.read", {}),
+        (("/api/volunteers/<uuid:volunteer_id>/availability", "PUT", "what the volunteer offers"), "supply.offer", {}),
+        (("/api/matching/runs", "POST", "an assignment run"), "matching.run", {}),
+        (("/api/proposals/<uuid:proposal_id>", "GET", "a proposal of the volunteer"), "proposal.read", {}),
+        (("/api/proposals/<uuid:proposal_id>/accept", "POST", "a proposal of the volunteer"), "proposal.accept", {}),
+        (("/api/proposals/<uuid:proposal_id>/decline", "POST", "a proposal of the volunteer"), "proposal.decline", {}),
         (("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"), "project.read", {}),
         (("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"), "organization.act", {}),
         (("/api/shifts/<uuid:shift_id>", "GET", "a shift (public; roster for organizer and readers)"), "project.read", {}),
@@ -393,6 +436,7 @@ SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 INCENTIVE = {"title": "公园年票", "stock": 1000, "valid_from": "2026-11-01", "valid_until": "2026-12-31"}
 PASSWORD = "lantern-42-river"
 DISTRICT = "朝阳区"
+NEED_PLACE = {"district": DISTRICT, "street": "三里屯街道", "community": "幸福村社区"}
 SERVICE_DATE = "2026-11-17"  # the working day before the test clock's start
 YEAR = 2026  # the test clock's year, for the key-project ledgers
 EVIDENCE = "5e" * 32  # a SHA-256 digest in hex
@@ -426,6 +470,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         try:
             app = create_app(settings, services=services)
             api = ApiClient(app.test_client())
+            services.timebank.register_places(Actor(Role.ADMIN, uuid4()), [(DISTRICT, "三里屯街道", "幸福村社区")])
             walk = Walk(api, services, clock)
             rival = register(api, name="李对手")
             rival_org = expect(api.post("/api/organizations", {"name": "海淀志愿服务队", "district": "海淀区"}, rival.token), 201)["id"]
@@ -495,6 +540,25 @@ class Case:
 
     def shift(self) -> str:
         return self.walk.add_shift()
+
+    # Needs and proposals.
+    def need_body(self) -> dict[str, Any]:
+        start = self.world.clock() + timedelta(days=1)
+        return {"organization_id": self.walk.organization_id, "project_id": self.walk.project_id, "title": "陪老人就医",
+                "content": "陪同去医院", **NEED_PLACE, "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(), "volunteers_needed": 2}
+
+    def need(self) -> str:
+        need_id: str = expect(self.api.post("/api/needs", self.need_body(), self.organizer.token), 201)["id"]
+        return need_id
+
+    def proposal(self) -> tuple[str, str]:
+        """(need, proposal): the owner proposed for a new need of the organization."""
+        need_id = self.need()
+        self.world.services.timebank.record_run(
+            Actor(Role.ADMIN, uuid4()), [Pairing(UUID(need_id), UUID(self.owner.id), 0.5, {})], needs=1, slots=2, solver="test", districts=[]
+        )
+        return need_id, str(Proposal.create_id(UUID(need_id), UUID(self.owner.id)))
 
     def signed_up(self) -> str:
         shift_id = self.shift()
@@ -707,6 +771,10 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/docs-assets/<path:filename>", "GET", "Swagger UI asset"): lambda c: Call("/docs-assets/swagger-ui-bundle.js"),
     ("/static/<path:filename>", "GET", "Flask's static route (no static folder)"): lambda c: Call("/static/index.html"),
     ("/api/volunteers", "POST", "registration"): lambda c: Call("/api/volunteers", registration(name="新志愿者")),
+    ("/api/vocabulary", "GET", "skills and categories"): lambda c: Call("/api/vocabulary"),
+    ("/api/places", "GET", "the practice hierarchy"): lambda c: Call("/api/places"),
+    ("/api/places", "POST", "institutes and stations"):
+        lambda c: Call("/api/places", {"rows": [{"district": "延庆区", "street": f"测试街道{uuid4().hex[:6]}（合成）", "community": ""}]}),
     ("/api/volunteers/<uuid:volunteer_id>", "GET", "a volunteer's profile"): lambda c: Call(f"/api/volunteers/{c.owner.id}"),
     ("/api/volunteers/<uuid:volunteer_id>/service-records", "GET", "a volunteer's records"):
         lambda c: Call(f"/api/volunteers/{c.owner_with_a_record()}/service-records"),
@@ -739,6 +807,26 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
         lambda c: Call("/api/projects", {"organization_id": c.walk.organization_id, "name": "社区清扫", "category": "community_service",
                                          "person_in_charge": "王老师"}),
     ("/api/projects/<uuid:project_id>", "GET", "a project (public to members)"): lambda c: Call(f"/api/projects/{c.walk.project_id}"),
+    ("/api/projects", "GET", "the projects (public to members)"): lambda c: Call("/api/projects"),
+    ("/api/shifts", "GET", "open shifts (public to members)"): lambda c: Call("/api/shifts"),
+    ("/api/needs", "POST", "a need of the organization"): lambda c: Call("/api/needs", c.need_body()),
+    ("/api/needs", "GET", "open needs (public to members)"): lambda c: Call("/api/needs"),
+    ("/api/needs/<uuid:need_id>", "GET", "a need (public to members)"): lambda c: Call(f"/api/needs/{c.need()}"),
+    ("/api/needs/<uuid:need_id>", "PATCH", "an open need"): lambda c: Call(f"/api/needs/{c.need()}", {"content": "改为下午"}),
+    ("/api/needs/<uuid:need_id>/close", "POST", "an open need"): lambda c: Call(f"/api/needs/{c.need()}/close", {"reason": "不需要了"}),
+    ("/api/needs/<uuid:need_id>/fill", "POST", "an open need"): lambda c: Call(f"/api/needs/{c.need()}/fill", {}),
+    ("/api/needs/<uuid:need_id>/candidates", "GET", "a need's ranked candidates"): lambda c: Call(f"/api/needs/{c.need()}/candidates"),
+    ("/api/needs/<uuid:need_id>/proposals", "GET", "a need's proposals"): lambda c: Call(f"/api/needs/{c.proposal()[0]}/proposals"),
+    ("/api/volunteers/<uuid:volunteer_id>/availability", "GET", "what the volunteer offers"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/availability"),
+    ("/api/volunteers/<uuid:volunteer_id>/availability", "PUT", "what the volunteer offers"):
+        lambda c: Call(f"/api/volunteers/{c.owner.id}/availability", {"availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}]}),
+    ("/api/matching/runs", "POST", "an assignment run"): lambda c: Call("/api/matching/runs", {"district": "延庆区"}),
+    ("/api/proposals/<uuid:proposal_id>", "GET", "a proposal of the volunteer"): lambda c: Call(f"/api/proposals/{c.proposal()[1]}"),
+    ("/api/proposals/<uuid:proposal_id>/accept", "POST", "a proposal of the volunteer"):
+        lambda c: Call(f"/api/proposals/{c.proposal()[1]}/accept", {}),
+    ("/api/proposals/<uuid:proposal_id>/decline", "POST", "a proposal of the volunteer"):
+        lambda c: Call(f"/api/proposals/{c.proposal()[1]}/decline", {"reason": "没空"}),
     ("/api/projects/<uuid:project_id>/shifts", "GET", "a project's shifts (public to members)"):
         lambda c: Call(f"/api/projects/{c.walk.project_id}/shifts"),
     ("/api/projects/<uuid:project_id>/shifts", "POST", "a new shift"):

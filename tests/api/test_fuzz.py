@@ -44,6 +44,15 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "POST /api/incentives": {
         "positive_data_acceptance": "a title that is not blank; valid_until not before valid_from and not in the past",
     },
+    "GET /api/shifts": {"positive_data_acceptance": "starts_before after starts_from"},
+    "GET /api/needs": {"positive_data_acceptance": "starts_before after starts_from"},
+    "POST /api/needs": {
+        "positive_data_acceptance": "ends_at after starts_at and not past, at least one slot, a registered community, min_age <= max_age",
+    },
+    "PATCH /api/needs/{need_id}": {"positive_data_acceptance": "min_age <= max_age"},
+    "PUT /api/volunteers/{volunteer_id}/availability": {
+        "positive_data_acceptance": "a window ends after it starts; the cap is 1 to 84 hours; the caller is the volunteer (the fuzzer is an admin)",
+    },
     "POST /api/auth/logout": {
         "positive_data_acceptance": "only a login session's JWT can be logged out; the fuzzer holds an opaque admin token",
     },

@@ -15,6 +15,7 @@ import api.idempotency
 import api.incentive_schemas
 import api.jobs
 import api.ledger_schemas
+import api.matching_schemas
 import api.office_schemas
 import api.schemas
 import api.sessions
@@ -22,7 +23,10 @@ import api.star_schemas
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.office_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas)
+SCHEMA_MODULES = (
+    api.schemas, api.ledger_schemas, api.office_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas,
+    api.matching_schemas,
+)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES

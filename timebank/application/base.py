@@ -41,6 +41,7 @@ from timebank.domain.ledger import (
 )
 from timebank.domain.organization import Organization
 from timebank.domain.permissions import permits, require
+from timebank.domain.places import DistrictPlaces, check_district
 from timebank.domain.project import Project
 from timebank.domain.rules import RuleBook, RuleSet, WeekdayCalendar, WorkingCalendar
 from timebank.domain.service_record import ServiceRecord
@@ -203,6 +204,21 @@ class TimeBankBase(Application):
 
     def get_transfer(self, transfer_id: UUID, field: str = "transfer_id") -> Transfer:
         return self._get(Transfer, transfer_id, field, "transfer")
+
+    def _check_place(
+        self, district: str, street: str | None, community: str | None, *, required: bool = False, prefix: str = ""
+    ) -> None:
+        """A district of the hierarchy; street and community registered places of it. A district
+        whose institutes and stations are not imported yet takes any street and community, unless
+        `required` (a need must name a registered community)."""
+        check_district(district, f"{prefix}district")
+        try:
+            places: Any = self.repository.get(DistrictPlaces.create_id(district), deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            if required:
+                raise InvalidInput(f"no communities of {district} are registered yet", field=f"{prefix}community") from None
+            return
+        places.check(street, community, required=required, prefix=prefix)
 
     def is_organizer(self, actor: Actor, organization_id: UUID) -> bool:
         """Whether the actor organizes this organization (read from the cache, not copied)."""

@@ -17,6 +17,7 @@ from timebank.domain.organization import Organization
 from timebank.domain.permissions import require
 from timebank.domain.project import Project
 from timebank.domain.shift import Shift
+from timebank.domain.vocabulary import CURRENT as VOCABULARY
 from timebank.domain.volunteer import (
     PRIVACY_POLICY_VERSION,
     IdentityClaim,
@@ -53,6 +54,8 @@ class Registry(TimeBankBase):
             birth_date=birth_date, guardian_consent=guardian_consent, today=today, rules=self._rules_on(today),
             name=name, sex=sex, id_type=id_type, id_number=id_number,
         )
+        skills, service_categories = VOCABULARY.skills_of(skills), VOCABULARY.categories_of(service_categories)
+        self._check_place(district, street, community)
         identity_key = self.identity_key(id_type, id_number)
         if IdentityClaim.create_id(identity_key) in self.repository:
             raise Conflict("a volunteer with this identity document is already registered", field="id_number")
@@ -75,8 +78,8 @@ class Registry(TimeBankBase):
             volunteer_number=number,
             personal_data=sealed,
             home={"district": district, "street": street or "", "community": community or ""},
-            skills=sorted(set(skills)),
-            service_categories=sorted(set(service_categories)),
+            skills=skills,
+            service_categories=service_categories,
             guardian_consent=guardian_consent,
             actor=actor,
             at=now,
@@ -106,6 +109,7 @@ class Registry(TimeBankBase):
     # Organizations -------------------------------------------------------------
     def register_organization(self, actor: Actor, *, name: str, district: str, street: str | None = None, description: str = "") -> UUID:
         volunteer_id = self._volunteer_id(actor, "organization.register")
+        self._check_place(district, street, None)
         self.get_volunteer(volunteer_id)
         now = self._now()
         org = Organization(
@@ -153,7 +157,9 @@ class Registry(TimeBankBase):
         org = self.get_organization(organization_id)
         org.require_organizer(actor)
         org.require_verified()
+        category = VOCABULARY.category(category)
         Project.check_category(category)
+        self._check_place(district or org.district, street, community)
         project = Project(
             organization_id=organization_id, name=name, description=description, category=category,
             district=district or org.district, street=street, community=community,
@@ -181,7 +187,7 @@ class Registry(TimeBankBase):
         Shift.check_schedule(starts_at, ends_at, capacity)
         shift = Shift(
             project_id=project_id, organization_id=project.organization_id, title=title,
-            starts_at=starts_at, ends_at=ends_at, place=place, required_skills=sorted(set(required_skills)),
+            starts_at=starts_at, ends_at=ends_at, place=place, required_skills=VOCABULARY.skills_of(required_skills, "required_skills"),
             capacity=capacity, actor=actor.ref, at=self._now(),
         )
         self.save(shift)

@@ -49,7 +49,9 @@ def _rule(allowed: set[Relation] | frozenset[Relation], refusal: str) -> Rule:
 POLICY: dict[str, Rule] = {
     # The service's own pages, registration and logging in (the credential is in the body).
     "public": _rule({ANYONE}, ""),
-    "rules.read": _rule({MEMBER}, "the rule sets are read with a token"),
+    "rules.read": _rule({MEMBER}, "the rule sets and the vocabulary are read with a token"),
+    "places.read": _rule({MEMBER}, "the practice hierarchy is public to members"),
+    "places.register": _rule({ADMIN}, "only admins register institutes and stations"),
     # Volunteers and their logins.
     "volunteer.read": _rule({SELF} | READERS, "a volunteer's profile and records are theirs, auditors' and admins'"),
     "volunteer.erase": _rule({SELF, ADMIN}, "personal data is erased by the volunteer or an admin"),
@@ -65,6 +67,13 @@ POLICY: dict[str, Rule] = {
     "project.read": _rule({MEMBER}, "projects and shifts are public to members"),
     "shift.roster": _rule({ORGANIZER} | READERS, "a shift's roster is its organization's organizers', auditors' and admins'"),
     "shift.sign_up": _rule({SELF, ORGANIZER}, "a volunteer acts for themself; an organizer for their organization"),
+    # Matching (供需对接): needs are posted and decided with "organization.act"; read with "project.read".
+    "supply.offer": _rule({SELF}, "a volunteer states their own availability"),
+    "need.candidates": _rule({ORGANIZER} | READERS, "a need's candidates are its organization's organizers', auditors' and admins'"),
+    "matching.run": _rule({ADMIN}, "only admins (and the nightly clock) run an assignment"),
+    "proposal.read": _rule({SELF, ORGANIZER} | READERS, "a proposal is its volunteer's, its organization's, auditors' and admins'"),
+    "proposal.accept": _rule({ORGANIZER}, "only the need's organizers accept a proposal"),
+    "proposal.decline": _rule({SELF, ORGANIZER}, "a proposal is declined by its volunteer or the need's organizers"),
     # Service records.
     "record.declare": _rule({VOLUNTEER}, "this needs a volunteer's token"),
     "record.read": _rule({SELF, ORGANIZER} | READERS, "a record is its volunteer's, its organization's, auditors' and admins'"),

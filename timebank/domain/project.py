@@ -8,34 +8,20 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import InvalidInput
+from timebank.domain.vocabulary import CURRENT
 
-# Activity categories. Records keep the category; those a rule set lists in `star_excluded_categories`
-# (timebank/domain/rules.py: community staff's routine work, school duty / social practice, donations)
-# are recorded but never count towards star levels.
-CATEGORIES = (
-    "community_service",
-    "elderly_care",
-    "child_care",
-    "disability_support",
-    "environment",
-    "culture",
-    "education",
-    "health",
-    "emergency",
-    "large_event",
-    "civilization_practice",
-    "community_staff_routine",
-    "school_practice",
-    "donation",
-    "other",
-)
+# Activity categories: the codes of the controlled vocabulary (timebank/domain/vocabulary.py). Records
+# keep the category; those a rule set lists in `star_excluded_categories` (timebank/domain/rules.py:
+# community staff's routine work, school duty / social practice, donations) are recorded but never
+# count towards star levels.
+CATEGORIES = CURRENT.category_codes()
 
 
 class Project(Aggregate):
     @staticmethod
     def check_category(category: str) -> None:
         if category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}", field="category")
+            raise InvalidInput(f"unknown category {category!r}: use a code of vocabulary {CURRENT.version}", field="category")
 
     @event("Published")
     def __init__(

@@ -69,6 +69,12 @@ class Volunteer(Aggregate):
     domain never sees names, ID numbers, phones or birth dates; the application opens them when a
     rule needs one (an age), and erasure destroys the key."""
 
+    # Supply (供给) for matching, set by `offer`. Class defaults, so volunteers registered (or
+    # snapshotted) before supply existed load with none.
+    availability: tuple[dict[str, object], ...] = ()
+    weekly_hours_cap: int | None = None
+    preferred_places: tuple[dict[str, str], ...] = ()
+
     @staticmethod
     def create_id(volunteer_id: UUID) -> UUID:
         """The id is chosen before the event, so the token and the actor can name it."""
@@ -114,6 +120,30 @@ class Volunteer(Aggregate):
     def _erased(self, actor: str, at: datetime) -> None:
         self.personal_data = ""
         self.erased_at = at
+
+    def offer(
+        self, *, availability: list[dict[str, object]], weekly_hours_cap: int | None, preferred_places: list[dict[str, str]],
+        skills: list[str], service_categories: list[str], actor: str, at: datetime,
+    ) -> None:
+        """Replace what the volunteer offers: weekly windows, a weekly-hours cap, preferred places,
+        skills and categories (all checked by the caller against the vocabulary and the places)."""
+        if self.erased:
+            raise RuleViolation("this volunteer's personal data is erased", field="volunteer_id")
+        if weekly_hours_cap is not None and not 1 <= weekly_hours_cap <= 84:
+            raise InvalidInput("weekly_hours_cap is 1 to 84 hours", field="weekly_hours_cap")
+        self._offered(availability=availability, weekly_hours_cap=weekly_hours_cap, preferred_places=preferred_places,
+                      skills=skills, service_categories=service_categories, actor=actor, at=at)
+
+    @event("SupplyOffered")
+    def _offered(
+        self, availability: list[dict[str, object]], weekly_hours_cap: int | None, preferred_places: list[dict[str, str]],
+        skills: list[str], service_categories: list[str], actor: str, at: datetime,
+    ) -> None:
+        self.availability = tuple(availability)
+        self.weekly_hours_cap = weekly_hours_cap
+        self.preferred_places = tuple(preferred_places)
+        self.skills = skills
+        self.service_categories = service_categories
 
     def commit_to_shift(self, shift_id: UUID, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
         """Refuse a second booking that overlaps one already held (ended shifts are forgotten)."""

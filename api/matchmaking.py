@@ -1,0 +1,92 @@
+"""Ranking candidates and running an assignment: the supply index (projections) meets the matching
+rules (timebank.domain.matching) and the solver (matching/); proposals are saved by the TimeBank."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection
+
+from api.services import Services
+from matching.solver import KEEP_PER_SLOT, Edge, prune, solve
+from projections import matching_queries as q
+from timebank.application import Pairing
+from timebank.domain.actors import Actor
+from timebank.domain.errors import NotFound
+from timebank.domain.matching import exclusion, rank, score
+
+
+def _described(volunteer_id: Any, found: Any, excluded_by: str | None) -> dict[str, Any]:
+    if found is None:
+        return {"volunteer_id": volunteer_id, "score": None, "parts": None, "hierarchy_distance": None, "excluded_by": excluded_by}
+    return {"volunteer_id": volunteer_id, "score": found.total, "parts": found.parts(), "hierarchy_distance": found.hierarchy_distance,
+            "excluded_by": excluded_by}
+
+
+def candidates(services: Services, conn: Connection, need: dict[str, Any], now: datetime, limit: int,
+               volunteer_id: UUID | None = None) -> dict[str, Any]:
+    """The need's eligible volunteers of its district, ranked with the parts of their scores; and
+    for a named volunteer, their score or the hard constraint that excludes them."""
+    demand = q.demand_of(need)
+    ids = q.eligible_ids(conn, need["district"], need["required_skills"])
+    pool = q.supplies(conn, ids, now, (demand.starts_at, demand.ends_at))
+    declined = {str(v) for v in q.declined_volunteers(conn, need["id"])}
+    ranked = rank(demand, pool.values(), declined=declined, limit=limit)
+    result: dict[str, Any] = {
+        "need_id": need["id"], "considered": len(pool), "explained": None,
+        "candidates": [_described(c.volunteer_id, c.score, None) for c in ranked],
+    }
+    if volunteer_id is not None:
+        supply = pool.get(volunteer_id) or q.supplies(conn, [volunteer_id], now, (demand.starts_at, demand.ends_at)).get(volunteer_id)
+        if supply is None:
+            raise NotFound(f"volunteer {volunteer_id} not found", field="volunteer_id")
+        why = exclusion(demand, supply, declined=str(volunteer_id) in declined)
+        if why is None and services.timebank.age_exclusion(need["id"], volunteer_id):
+            why = "age"
+        result["explained"] = _described(volunteer_id, None if why else score(demand, supply), why)
+    return result
+
+
+def run_matching(services: Services, actor: Actor, now: datetime, district: str | None = None) -> dict[str, Any]:
+    """Propose volunteers for every open slot of open needs, district by district, maximising the
+    total score (matching/solver.py); pairs proposed before are left out. Reads the views once they
+    hold every event written before the run (needs posted a moment ago are matched too)."""
+    with services.read(services.timebank.recorder.max_notification_id() or None) as conn:
+        open_needs = q.open_needs(conn, now, district)
+        decided = q.decided_pairs(conn, [n["id"] for n in open_needs])
+        by_district: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for need in open_needs:
+            by_district[need["district"]].append(need)
+        pairings: list[Pairing] = []
+        slots_total = 0
+        for name, district_needs in sorted(by_district.items()):
+            demands = [q.demand_of(n) for n in district_needs]
+            slots_total += sum(d.slots for d in demands)
+            start = min(d.starts_at for d in demands)
+            end = max(d.ends_at for d in demands)
+            pool = q.supplies(conn, q.eligible_ids(conn, name, []), now, (start, end))
+            volunteers = list(pool.values())
+            index = {s.id: i for i, s in enumerate(volunteers)}
+            edges: list[Edge] = []
+            scores = {}
+            for n, (need, demand) in enumerate(zip(district_needs, demands, strict=True)):
+                for s in volunteers:
+                    if (need["id"], UUID(s.id)) in decided or exclusion(demand, s) is not None:
+                        continue
+                    found = score(demand, s)
+                    edges.append(Edge(n, index[s.id], max(1, found.points)))
+                    scores[(n, index[s.id])] = found
+            slots = [d.slots for d in demands]
+            assignment = solve(slots, len(volunteers), prune(edges, KEEP_PER_SLOT, slots))
+            for n, v in assignment.pairs:
+                found = scores[(n, v)]
+                pairings.append(Pairing(district_needs[n]["id"], UUID(volunteers[v].id), found.total, found.parts()))
+    if not pairings:
+        return {"run_id": None, "needs": len(open_needs), "slots": slots_total, "proposals": 0, "total_score": 0.0}
+    run = services.timebank.record_run(
+        actor, pairings, needs=len(open_needs), slots=slots_total, solver="ortools.SimpleMinCostFlow", districts=sorted(by_district),
+    )
+    return {"run_id": run.id, "needs": len(open_needs), "slots": slots_total, "proposals": run.proposals, "total_score": run.total_score}

@@ -1,0 +1,192 @@
+"""The matching views: open needs, and the supply index (what each volunteer offers, their bookings,
+attendance and recent opportunities), kept from events for candidates and assignment runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Table, Text, Uuid
+
+from projections.base import Projection, event_of, handles
+from projections.batch import Batch
+from projections.db import UTCDateTime, metadata
+from timebank.domain.need import Need
+from timebank.domain.proposal import Proposal
+from timebank.domain.shift import Shift
+from timebank.domain.volunteer import Volunteer
+
+needs = Table(
+    "needs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("organization_id", Uuid, nullable=False, index=True),
+    Column("project_id", Uuid, nullable=False),
+    Column("shift_id", Uuid, nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("required_skills", JSON, nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("street", String(64), nullable=False),
+    Column("community", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("volunteers_needed", Integer, nullable=False),
+    Column("min_age", Integer),
+    Column("max_age", Integer),
+    Column("requirements", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
+    Index("ix_needs_open", "status", "district", "starts_at"),
+)
+
+supply = Table(
+    "supply",
+    metadata,
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("district", String(64), nullable=False),
+    Column("street", String(64), nullable=False),
+    Column("community", String(64), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("windows", JSON, nullable=False),
+    Column("weekly_cap_minutes", Integer),
+    Column("preferred_places", JSON, nullable=False),
+    Column("attended", Integer, nullable=False),
+    Column("erased", Boolean, nullable=False),
+    Index("ix_supply_district", "district", "erased"),
+)
+
+supply_skills = Table(
+    "supply_skills",
+    metadata,
+    Column("skill", String(40), primary_key=True),
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("district", String(64), nullable=False),
+    Index("ix_supply_skills_district", "district", "skill"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("shift_id", Uuid, primary_key=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("attended", Boolean, nullable=False),
+    Column("booked_at", UTCDateTime, nullable=False),
+    Index("ix_bookings_volunteer_time", "volunteer_id", "starts_at"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("need_id", Uuid, nullable=False, index=True),
+    Column("volunteer_id", Uuid, nullable=False, index=True),
+    Column("organization_id", Uuid, nullable=False),
+    Column("run_id", Uuid, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("declined_by", String(16)),
+    Column("proposed_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime),
+)
+
+
+class MatchingViews(Projection):
+    name = "matching"
+    tables = (needs, supply, supply_skills, bookings, proposals)
+
+    # Needs ---------------------------------------------------------------------
+    @handles(event_of(Need, "Posted"))
+    def _posted(self, batch: Batch, e: Any) -> None:
+        batch.insert(needs, dict(
+            id=e.originator_id, organization_id=e.organization_id, project_id=e.project_id, shift_id=e.shift_id, title=e.title,
+            content=e.content, category=e.category, required_skills=list(e.required_skills), district=e.place["district"],
+            street=e.place["street"], community=e.place["community"], starts_at=e.starts_at, ends_at=e.ends_at,
+            volunteers_needed=e.volunteers_needed, min_age=e.min_age, max_age=e.max_age, requirements=list(e.requirements),
+            status="open", posted_at=e.at,
+        ))
+
+    @handles(event_of(Need, "Updated"))
+    def _updated(self, batch: Batch, e: Any) -> None:
+        batch.update(needs, e.originator_id, content=e.content, requirements=list(e.requirements), min_age=e.min_age, max_age=e.max_age)
+
+    @handles(event_of(Need, "Closed"))
+    def _closed(self, batch: Batch, e: Any) -> None:
+        batch.update(needs, e.originator_id, status="closed")
+
+    @handles(event_of(Need, "Filled"))
+    def _filled(self, batch: Batch, e: Any) -> None:
+        batch.update(needs, e.originator_id, status="filled")
+
+    # Supply --------------------------------------------------------------------
+    def _skills(self, batch: Batch, volunteer_id: Any, district: str, old: list[str], new: list[str]) -> None:
+        for skill in set(old) - set(new):
+            batch.delete(supply_skills, (skill, volunteer_id))
+        for skill in set(new) - set(old):
+            batch.insert(supply_skills, dict(skill=skill, volunteer_id=volunteer_id, district=district))
+
+    @handles(event_of(Volunteer, "Registered"))
+    def _registered(self, batch: Batch, e: Any) -> None:
+        district = e.home.get("district", "")
+        batch.insert(supply, dict(
+            volunteer_id=e.originator_id, district=district, street=e.home.get("street", ""), community=e.home.get("community", ""),
+            skills=list(e.skills), categories=list(e.service_categories), windows=[], weekly_cap_minutes=None, preferred_places=[],
+            attended=0, erased=False,
+        ))
+        self._skills(batch, e.originator_id, district, [], list(e.skills))
+
+    @handles(event_of(Volunteer, "SupplyOffered"))
+    def _offered(self, batch: Batch, e: Any) -> None:
+        row = batch.get(supply, e.originator_id)
+        if row is None:
+            return
+        self._skills(batch, e.originator_id, row["district"], row["skills"], list(e.skills))
+        batch.update(
+            supply, e.originator_id, skills=list(e.skills), categories=list(e.service_categories), windows=list(e.availability),
+            weekly_cap_minutes=None if e.weekly_hours_cap is None else e.weekly_hours_cap * 60, preferred_places=list(e.preferred_places),
+        )
+
+    @handles(event_of(Volunteer, "PersonalDataErased"))
+    def _erased(self, batch: Batch, e: Any) -> None:
+        batch.update(supply, e.originator_id, erased=True)
+
+    @handles(event_of(Volunteer, "CommittedToShift"))
+    def _committed(self, batch: Batch, e: Any) -> None:
+        key = (e.originator_id, e.shift_id)
+        if batch.get(bookings, key) is None:
+            batch.insert(bookings, dict(volunteer_id=e.originator_id, shift_id=e.shift_id, starts_at=e.starts_at, ends_at=e.ends_at,
+                                        attended=False, booked_at=e.at))
+
+    @handles(event_of(Volunteer, "ReleasedShift"))
+    def _released(self, batch: Batch, e: Any) -> None:
+        if batch.get(bookings, (e.originator_id, e.shift_id)) is not None:
+            batch.delete(bookings, (e.originator_id, e.shift_id))
+
+    @handles(event_of(Shift, "CheckedIn"))
+    def _checked_in(self, batch: Batch, e: Any) -> None:
+        key = (e.volunteer_id, e.originator_id)
+        if batch.get(bookings, key) is not None:
+            batch.update(bookings, key, attended=True)
+        row = batch.get(supply, e.volunteer_id)
+        if row is not None:
+            batch.update(supply, e.volunteer_id, attended=row["attended"] + 1)
+
+    # Proposals -----------------------------------------------------------------
+    @handles(event_of(Proposal, "Made"))
+    def _proposed(self, batch: Batch, e: Any) -> None:
+        batch.insert(proposals, dict(
+            id=e.originator_id, need_id=e.need_id, volunteer_id=e.volunteer_id, organization_id=e.organization_id, run_id=e.run_id,
+            score=e.score, parts=dict(e.parts), status="proposed", proposed_at=e.at,
+        ))
+
+    @handles(event_of(Proposal, "Accepted"))
+    def _accepted(self, batch: Batch, e: Any) -> None:
+        batch.update(proposals, e.originator_id, status="accepted", decided_at=e.at)
+
+    @handles(event_of(Proposal, "Declined"))
+    def _declined(self, batch: Batch, e: Any) -> None:
+        batch.update(proposals, e.originator_id, status="declined", declined_by=e.by, decided_at=e.at)

@@ -1,0 +1,185 @@
+"""Queries of discovery and matching: open shifts and needs by place, date, skill, category and text;
+the supply index read for ranking candidates and for assignment runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
+
+from projections.directory import organizations, projects
+from projections.matching import bookings, needs, proposals, supply, supply_skills
+from projections.queries import _page
+from projections.rosters import shifts
+from timebank.domain.matching import RECENT_DAYS, Demand, Supply, week_of
+
+
+def _text(column: Any, words: str) -> ColumnElement[bool]:
+    return func.lower(column).contains(words.lower(), autoescape=True)
+
+
+def _has_skill(column: Any, skill: str) -> ColumnElement[bool]:
+    # A JSON list of codes: codes are [a-z_] words, so the quoted code is an exact element match.
+    return cast(column, String).contains(f'"{skill}"', autoescape=True)
+
+
+def search_shifts(conn: Connection, *, now: datetime, limit: int, offset: int, **f: Any) -> tuple[list[dict[str, Any]], int]:
+    """Shifts that have not ended and have places left, soonest first."""
+    p = projects.c
+    query = (
+        select(shifts, p.name.label("project_name"), p.category, p.district, p.street, p.community,
+               organizations.c.name.label("organization_name"), (shifts.c.capacity - shifts.c.signed_up_count).label("places_left"))
+        .join(projects, p.id == shifts.c.project_id)
+        .join(organizations, organizations.c.id == shifts.c.organization_id)
+        .where(shifts.c.ends_at > now)
+    )
+    if not f.get("include_full"):
+        query = query.where(shifts.c.signed_up_count < shifts.c.capacity)
+    for name, column in (("district", p.district), ("street", p.street), ("community", p.community), ("category", p.category),
+                         ("organization_id", shifts.c.organization_id), ("project_id", shifts.c.project_id)):
+        if f.get(name) is not None:
+            query = query.where(column == f[name])
+    if f.get("station") is not None:  # a station serves its community: the community's shifts
+        query = query.where(or_(p.community == f["station"], shifts.c.place == f["station"]))
+    if f.get("starts_from") is not None:
+        query = query.where(shifts.c.starts_at >= f["starts_from"])
+    if f.get("starts_before") is not None:
+        query = query.where(shifts.c.starts_at < f["starts_before"])
+    for skill in f.get("skill") or ():
+        query = query.where(_has_skill(shifts.c.required_skills, skill))
+    if f.get("q"):
+        query = query.where(or_(_text(shifts.c.title, f["q"]), _text(p.name, f["q"]), _text(shifts.c.place, f["q"]), _text(p.description, f["q"])))
+    return _page(conn, query, [shifts.c.starts_at, shifts.c.id], limit, offset)
+
+
+def _need_query() -> Any:
+    return select(needs, shifts.c.signed_up_count, (needs.c.volunteers_needed - shifts.c.signed_up_count).label("places_left")).join(
+        shifts, shifts.c.id == needs.c.shift_id
+    )
+
+
+def search_needs(conn: Connection, *, now: datetime, limit: int, offset: int, **f: Any) -> tuple[list[dict[str, Any]], int]:
+    """Needs (open ones unless a status is asked for) whose window has not ended, soonest first."""
+    n = needs.c
+    query = _need_query().where(n.ends_at > now, n.status == (f.get("status") or "open"))
+    for name in ("district", "street", "community", "category", "organization_id"):
+        if f.get(name) is not None:
+            query = query.where(getattr(n, name) == f[name])
+    if f.get("station") is not None:
+        query = query.where(n.community == f["station"])
+    if f.get("starts_from") is not None:
+        query = query.where(n.starts_at >= f["starts_from"])
+    if f.get("starts_before") is not None:
+        query = query.where(n.starts_at < f["starts_before"])
+    for skill in f.get("skill") or ():
+        query = query.where(_has_skill(n.required_skills, skill))
+    if f.get("q"):
+        query = query.where(or_(_text(n.title, f["q"]), _text(n.content, f["q"]), _text(n.community, f["q"])))
+    return _page(conn, query, [n.starts_at, n.id], limit, offset)
+
+
+def need(conn: Connection, need_id: UUID) -> dict[str, Any] | None:
+    row = conn.execute(_need_query().where(needs.c.id == need_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def projects_page(conn: Connection, *, limit: int, offset: int, **f: Any) -> tuple[list[dict[str, Any]], int]:
+    p = projects.c
+    query = select(projects)
+    for name in ("organization_id", "district", "street", "community", "category"):
+        if f.get(name) is not None:
+            query = query.where(getattr(p, name) == f[name])
+    if f.get("q"):
+        query = query.where(or_(_text(p.name, f["q"]), _text(p.description, f["q"])))
+    return _page(conn, query, [p.published_at.desc(), p.id], limit, offset)
+
+
+def proposals_page(conn: Connection, *, limit: int, offset: int, need_id: UUID | None = None,
+                   volunteer_id: UUID | None = None) -> tuple[list[dict[str, Any]], int]:
+    query = select(proposals)
+    if need_id is not None:
+        query = query.where(proposals.c.need_id == need_id)
+    if volunteer_id is not None:
+        query = query.where(proposals.c.volunteer_id == volunteer_id)
+    return _page(conn, query, [proposals.c.score.desc(), proposals.c.id], limit, offset)
+
+
+# The supply index, for ranking -------------------------------------------------
+def demand_of(row: dict[str, Any]) -> Demand:
+    return Demand(
+        id=str(row["id"]), required_skills=frozenset(row["required_skills"]), category=row["category"],
+        place={"district": row["district"], "street": row["street"], "community": row["community"]},
+        starts_at=row["starts_at"], ends_at=row["ends_at"], slots=max(0, row["volunteers_needed"] - row.get("signed_up_count", 0)),
+    )
+
+
+def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str]) -> list[UUID]:
+    """Volunteers of the district (not erased) who hold every required skill: the index prunes by skill."""
+    if required_skills:
+        s = supply_skills.c
+        query = (
+            select(s.volunteer_id).where(s.district == district, s.skill.in_(list(required_skills)))
+            .group_by(s.volunteer_id).having(func.count() == len(set(required_skills)))
+        )
+    else:
+        query = select(supply.c.volunteer_id).where(supply.c.district == district)
+    return [r[0] for r in conn.execute(query)]
+
+
+def supplies(conn: Connection, volunteer_ids: Iterable[UUID], now: datetime, around: tuple[datetime, datetime]) -> dict[UUID, Supply]:
+    """Supply rows with bookings near `around` (its week and the window), attendance and recent opportunities."""
+    ids = list(volunteer_ids)
+    found: dict[UUID, Supply] = {}
+    start, end = around
+    monday, _ = week_of(start)
+    _, next_monday = week_of(end)
+    since = now - timedelta(days=RECENT_DAYS)
+    for chunk in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
+        for r in conn.execute(select(supply).where(supply.c.volunteer_id.in_(chunk))).mappings():
+            found[r["volunteer_id"]] = Supply(
+                id=str(r["volunteer_id"]), skills=frozenset(r["skills"]), categories=frozenset(r["categories"]),
+                home={"district": r["district"], "street": r["street"], "community": r["community"]}, windows=list(r["windows"]),
+                weekly_cap_minutes=r["weekly_cap_minutes"], attended=r["attended"], erased=r["erased"],
+                preferred=tuple(r["preferred_places"]),
+            )
+        b = bookings.c
+        for vid, booked_from, booked_to in conn.execute(select(b.volunteer_id, b.starts_at, b.ends_at).where(
+                b.volunteer_id.in_(chunk), b.starts_at < next_monday, b.ends_at > monday)):
+            found[vid].bookings.append((booked_from, booked_to))
+        for vid, no_shows in conn.execute(select(b.volunteer_id, func.count()).where(
+                b.volunteer_id.in_(chunk), b.ends_at < now, b.attended.is_(False)).group_by(b.volunteer_id)):
+            found[vid].no_shows = int(no_shows)
+        for vid, recent in conn.execute(select(b.volunteer_id, func.count()).where(
+                b.volunteer_id.in_(chunk), b.booked_at >= since).group_by(b.volunteer_id)):
+            found[vid].recent += int(recent)
+        pc = proposals.c
+        for vid, recent in conn.execute(select(pc.volunteer_id, func.count()).where(
+                pc.volunteer_id.in_(chunk), pc.proposed_at >= since).group_by(pc.volunteer_id)):
+            if vid in found:
+                found[vid].recent += int(recent)
+    return found
+
+
+def decided_pairs(conn: Connection, need_ids: Iterable[UUID]) -> set[tuple[UUID, UUID]]:
+    """(need, volunteer) pairs already proposed: never proposed again (declined ones never accepted either)."""
+    ids = list(need_ids)
+    pairs: set[tuple[UUID, UUID]] = set()
+    for chunk in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
+        pairs |= {(r[0], r[1]) for r in conn.execute(select(proposals.c.need_id, proposals.c.volunteer_id).where(proposals.c.need_id.in_(chunk)))}
+    return pairs
+
+
+def declined_volunteers(conn: Connection, need_id: UUID) -> set[UUID]:
+    return {r[0] for r in conn.execute(select(proposals.c.volunteer_id).where(proposals.c.need_id == need_id, proposals.c.status == "declined"))}
+
+
+def open_needs(conn: Connection, now: datetime, district: str | None = None) -> list[dict[str, Any]]:
+    """Open needs that have not started and have slots left, for an assignment run."""
+    query = _need_query().where(needs.c.status == "open", needs.c.starts_at > now, shifts.c.signed_up_count < needs.c.volunteers_needed)
+    if district is not None:
+        query = query.where(needs.c.district == district)
+    return [dict(r) for r in conn.execute(query.order_by(needs.c.starts_at, needs.c.id)).mappings()]
+

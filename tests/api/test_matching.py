@@ -1,0 +1,167 @@
+"""Supply-demand matching over HTTP (issue 11): a volunteer finds a shift near home by skill and
+date without knowing any id; an organizer posts a need, gets ranked candidates with reasons, runs a
+matching, accepts proposals and sees the volunteers signed up; nobody is double-booked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from api.services import Services
+from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register
+
+HOME = {"district": "朝阳区", "street": "三里屯街道", "community": "幸福村社区"}
+THURSDAY_MORNING = [{"weekday": 3, "start": "08:00", "end": "13:00"}]  # the clock starts on a Wednesday, 10:00 Beijing
+
+
+@pytest.fixture
+def places(walk: Walk) -> None:
+    rows = [{**HOME}, {**HOME, "community": "三里屯北社区"}, {"district": "朝阳区", "street": "望京街道", "community": "花家地社区"}]
+    expect(walk.api.post("/api/places", {"rows": rows}, walk.admin), 201)
+
+
+def need_body(walk: Walk, *, starts_in: timedelta = timedelta(days=1), hours: int = 2, **overrides: Any) -> dict[str, Any]:
+    start = walk.clock() + starts_in
+    body = {"organization_id": walk.organization_id, "project_id": walk.project_id, "title": "陪老人就医", "content": "陪同社区老人去医院复查",
+            **HOME, "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=hours)).isoformat(), "volunteers_needed": 2,
+            "required_skills": ["急救"]}
+    body.update(overrides)
+    return body
+
+
+def post_need(walk: Walk, **overrides: Any) -> str:
+    need_id: str = expect(walk.api.post("/api/needs", need_body(walk, **overrides), walk.organizer.token), 201)["id"]
+    return need_id
+
+
+def supplier(walk: Walk, *, community: str = "幸福村社区", street: str = "三里屯街道", skills: tuple[str, ...] = ("first_aid",),
+             windows: list[dict[str, Any]] = THURSDAY_MORNING) -> Person:
+    person = register(walk.api, street=street, community=community, skills=list(skills))
+    expect(walk.api.request("PUT", f"/api/volunteers/{person.id}/availability", token=person.token,
+                            json={"availability": windows, "weekly_hours_cap": 10}), 200)
+    return person
+
+
+def test_a_volunteer_finds_an_open_shift_near_home_by_skill_and_date_without_any_id(walk: Walk, places: None) -> None:
+    wanted = walk.add_shift(required_skills=["first_aid"], starts_in=timedelta(days=2))
+    walk.add_shift(required_skills=["sign_language"], starts_in=timedelta(days=2))
+    full = walk.add_shift(required_skills=["first_aid"], starts_in=timedelta(days=2), capacity=1)
+    expect(walk.sign_up(walk.volunteer(), full), 201)
+    me = walk.volunteer()
+
+    found = expect(walk.api.get("/api/shifts", me.token, district="朝阳区", skill="急救",
+                                starts_from=(walk.clock() + timedelta(days=1)).isoformat()), 200)
+
+    assert [s["id"] for s in found] == [wanted]
+    assert found[0]["organization_name"] == "三里屯社区志愿服务队" and found[0]["places_left"] == 5
+    assert expect(walk.api.get("/api/shifts", me.token, q="三里屯", district="海淀区"), 200) == []
+    projects = expect(walk.api.get("/api/projects", me.token, organization_id=walk.organization_id), 200)
+    assert [p["id"] for p in projects] == [walk.project_id]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"volunteers_needed": 0}, "volunteers_needed"),
+    ({"required_skills": ["juggling"]}, "required_skills.0"),
+    ({"community": "无名社区"}, "community"),
+    ({"starts_in": -timedelta(hours=5)}, "ends_at"),
+])
+def test_a_bad_need_is_refused_naming_the_reason_and_nothing_is_written(
+    walk: Walk, places: None, services: Services, change: dict[str, Any], field: str
+) -> None:
+    before = event_count(services)
+    problem = expect(walk.api.post("/api/needs", need_body(walk, **change), walk.organizer.token), 422)
+    assert problem["field"] == field
+    assert event_count(services) == before
+
+
+def test_an_organizer_posts_a_need_ranks_candidates_runs_a_matching_and_accepts(walk: Walk, places: None, services: Services) -> None:
+    near = supplier(walk)
+    same_street = supplier(walk, community="三里屯北社区")
+    unskilled = supplier(walk, skills=("photography",))
+    busy = supplier(walk, windows=[{"weekday": 5, "start": "08:00", "end": "12:00"}])
+    need_id = post_need(walk)
+    need = expect(walk.api.get(f"/api/needs/{need_id}", near.token), 200)
+    assert need["required_skills"] == ["first_aid"] and need["places_left"] == 2
+    assert need_id in [n["id"] for n in expect(walk.api.get("/api/needs", near.token, district="朝阳区", skill="first_aid"), 200)]
+
+    ranked = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token), 200)
+    ids = [c["volunteer_id"] for c in ranked["candidates"]]
+    assert ids.index(near.id) < ids.index(same_street.id)
+    assert unskilled.id not in ids and busy.id not in ids
+    first = ranked["candidates"][0]
+    assert set(first["parts"]) == {"skill_fit", "distance", "reliability", "fairness"}
+    for person, constraint in ((unskilled, "skills"), (busy, "availability")):
+        why = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token, volunteer_id=person.id), 200)
+        assert why["explained"]["excluded_by"] == constraint
+
+    run = expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    assert run["proposals"] == 2 and run["slots"] == 2
+    proposals = {p["volunteer_id"]: p for p in expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)}
+    assert set(proposals) == {near.id, same_street.id}
+
+    expect(walk.api.post(f"/api/proposals/{proposals[near.id]['id']}/accept", {}, walk.organizer.token), 204)
+    expect(walk.api.post(f"/api/proposals/{proposals[same_street.id]['id']}/decline", {"reason": "那天有事"}, same_street.token), 204)
+    before = event_count(services)
+    problem = expect(walk.api.post(f"/api/proposals/{proposals[same_street.id]['id']}/accept", {}, walk.organizer.token), 409)
+    assert "declined" in problem["message"] and event_count(services) == before
+
+    shift = expect(walk.api.get(f"/api/shifts/{need['shift_id']}", walk.organizer.token), 200)
+    assert [r["volunteer_id"] for r in shift["roster"]] == [near.id]
+    assert shift["roster"][0]["name"] == "张晓明" and shift["roster"][0]["volunteer_number"] == near.volunteer_number
+    again = expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    assert again["proposals"] == 0  # the declined pair is never proposed again, the accepted one is booked
+
+
+def test_nobody_is_double_booked_across_needs_and_runs(walk: Walk, places: None, services: Services) -> None:
+    only = supplier(walk)
+    first = post_need(walk, volunteers_needed=1)
+    overlapping = post_need(walk, volunteers_needed=1, starts_in=timedelta(days=1, hours=1))
+    run = expect(walk.api.post("/api/matching/runs", {}, walk.admin), 201)
+    assert run["proposals"] == 1  # one volunteer, two overlapping needs: one proposal per run
+
+    proposal = expect(walk.api.get(f"/api/needs/{first}/proposals", walk.organizer.token), 200) or \
+        expect(walk.api.get(f"/api/needs/{overlapping}/proposals", walk.organizer.token), 200)
+    expect(walk.api.post(f"/api/proposals/{proposal[0]['id']}/accept", {}, walk.organizer.token), 204)
+    other = overlapping if proposal[0]["need_id"] == first else first
+    why = expect(walk.api.get(f"/api/needs/{other}/candidates", walk.organizer.token, volunteer_id=only.id), 200)
+    assert why["explained"]["excluded_by"] == "double_booking"
+    assert expect(walk.api.post("/api/matching/runs", {}, walk.admin), 201)["proposals"] == 0
+    filled = expect(walk.api.get(f"/api/needs/{proposal[0]['need_id']}", walk.organizer.token), 200)
+    assert filled["status"] == "filled"
+
+
+def test_volunteers_may_not_state_someone_elses_availability(api: ApiClient, walk: Walk, services: Services) -> None:
+    me, other = walk.volunteer(), walk.volunteer()
+    before = event_count(services)
+    expect(api.request("PUT", f"/api/volunteers/{other.id}/availability", token=me.token, json={"availability": []}), 403)
+    problem = expect(api.request("PUT", f"/api/volunteers/{me.id}/availability", token=me.token,
+                                 json={"availability": [{"weekday": 1, "start": "12:00", "end": "09:00"}]}), 422)
+    assert problem["field"] == "windows.0.end"
+    assert event_count(services) == before
+
+
+def test_accepting_a_proposal_for_a_shift_that_filled_meanwhile_is_refused(walk: Walk, places: None, services: Services) -> None:
+    proposed = supplier(walk)
+    need_id = post_need(walk, volunteers_needed=1)
+    assert expect(walk.api.post("/api/matching/runs", {}, walk.admin), 201)["proposals"] == 1
+    [proposal] = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)
+    assert proposal["volunteer_id"] == proposed.id
+    shift_id = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)["shift_id"]
+    expect(walk.sign_up(supplier(walk), shift_id), 201)  # someone signed up directly and took the last place
+
+    before = event_count(services)
+    problem = expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 409)
+    assert "full" in problem["message"] and event_count(services) == before
+
+
+def test_the_nightly_job_proposes_once(walk: Walk, places: None) -> None:
+    from api.clock import SCHEDULE, run_nightly_matching
+
+    assert run_nightly_matching in [job for job, _, _ in SCHEDULE]
+    supplier(walk)
+    post_need(walk, volunteers_needed=1)
+    walk.api.get("/api/needs", walk.organizer.token)  # wait for the views
+    assert run_nightly_matching(walk.services) == 1
+    assert run_nightly_matching(walk.services) == 0
