@@ -40,6 +40,19 @@ def run_transfer_timeouts(services: Services) -> int:
     return expire_pending_transfers(app, candidates)
 
 
+def run_audit_seal(services: Services) -> int:
+    """Seal every stored event not sealed yet into the audit log (idempotent)."""
+    assert services.audit is not None
+    return services.audit.seal_all()
+
+
+def run_audit_checkpoint(services: Services) -> int:
+    """Seal, then sign a checkpoint of the tree if it grew since the last one; 1 if one was issued."""
+    assert services.audit is not None
+    services.audit.seal_all()
+    return 1 if services.audit.issue_checkpoint() else 0
+
+
 def run_forget_idempotency_keys(services: Services) -> int:
     return IdempotencyStore(services.engine).forget_old_keys()
 
@@ -50,6 +63,8 @@ SCHEDULE = (
     (run_auto_check_out, "interval", {"minutes": 15}),
     (run_transfer_timeouts, "interval", {"minutes": 1}),
     (run_forget_idempotency_keys, "cron", {"minute": 35}),
+    (run_audit_seal, "interval", {"minutes": 1}),
+    (run_audit_checkpoint, "interval", {"minutes": 10}),
 )
 
 

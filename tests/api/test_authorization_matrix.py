@@ -53,6 +53,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from api.app import build_services, create_app
+from api.clock import run_audit_checkpoint
 from api.services import Services
 from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
 from tests.builders import FixedClock as Clock
@@ -165,6 +166,11 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"): frozenset({OWN}),
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
+    # The audit log: checkpoints, the key and consistency proofs are public (hashes only); entries and their proofs are readers'.
+    ("/api/audit/public-key", "GET", "the checkpoints' public key"): ANYONE,
+    ("/api/audit/checkpoints", "GET", "the signed checkpoints"): ANYONE,
+    ("/api/audit/consistency", "GET", "two signed checkpoints"): ANYONE,
+    ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -256,6 +262,10 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"), "exchange.cancel", {}),
         (("/api/reconciliation", "GET", "the whole ledger"), "ledger.reconcile", {}),
+        (("/api/audit/public-key", "GET", "the checkpoints' public key"), "public", {}),
+        (("/api/audit/checkpoints", "GET", "the signed checkpoints"), "public", {}),
+        (("/api/audit/consistency", "GET", "two signed checkpoints"), "public", {}),
+        (("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"), "audit.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
@@ -348,6 +358,7 @@ class Call:
     path: str
     json: Any = None
     check: Callable[[str, TestResponse], None] | None = None
+    query: dict[str, Any] | None = None  # query parameters besides min_position
 
 
 class Case:
@@ -480,6 +491,22 @@ class Case:
         helper = self.third("周帮忙")
         expect(self.api.post(f"/api/exchanges/{exchange_id}/offers", {}, helper.token), 201)
         return exchange_id, helper.id
+
+    # The audit log.
+    def checkpoint(self) -> int:
+        """A signed checkpoint of everything stored so far (an event is stored first, so it grows); its tree size."""
+        self.third("钱审计")
+        run_audit_checkpoint(self.world.services)
+        audit = self.world.services.audit
+        assert audit is not None
+        return audit.size()
+
+    def with_a_checkpoint(self) -> str:
+        self.checkpoint()
+        return "/api/audit/checkpoints"
+
+    def two_checkpoints(self) -> tuple[int, int]:
+        return self.checkpoint(), self.checkpoint()
 
     def accepted(self) -> str:
         exchange_id, helper_id = self.offered()
@@ -621,6 +648,11 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"):
         lambda c: Call(f"/api/exchanges/{c.exchange()}/cancel", {"reason": "已经不需要了"}),
     ("/api/reconciliation", "GET", "the whole ledger"): lambda c: Call("/api/reconciliation"),
+    ("/api/audit/public-key", "GET", "the checkpoints' public key"): lambda c: Call("/api/audit/public-key"),
+    ("/api/audit/checkpoints", "GET", "the signed checkpoints"): lambda c: Call(c.with_a_checkpoint()),
+    ("/api/audit/consistency", "GET", "two signed checkpoints"):
+        lambda c: Call("/api/audit/consistency", query=dict(zip(("first", "second"), c.two_checkpoints(), strict=True))),
+    ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): lambda c: Call(f"/api/audit/proofs/{c.checkpoint()}"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
         lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): lambda c: Call(f"/api/aggregates/{c.owner.id}/events"),
@@ -682,7 +714,7 @@ def test_authorization(world: World, row: Row, role: str) -> None:
     case = Case(world)
     call = SCENARIOS[row](case)
     token = case.token(role)
-    query = {"min_position": world.api.position} if method == "GET" and world.api.position else None
+    query = {**(call.query or {}), **({"min_position": world.api.position} if method == "GET" and world.api.position else {})}
     before = event_count(world.services)
 
     response = world.api.request(method, call.path, token=token, json=call.json, query=query)

@@ -141,10 +141,12 @@ def test_a_request_body_is_required_exactly_when_it_has_a_required_field(spec: d
         assert body["required"] == bool(spec["components"]["schemas"][name].get("required")), (path, method)
 
 
-def test_only_health_registration_and_logging_in_are_public(spec: dict[str, Any]) -> None:
+def test_only_health_registration_logging_in_and_the_audit_anchors_are_public(spec: dict[str, Any]) -> None:
     public = {(path, method) for path, ops in spec["paths"].items() for method, op in ops.items() if method in METHODS and op.get("security") == []}
     logging_in = {("/api/auth/login", "post"), ("/api/auth/code", "post"), ("/api/auth/refresh", "post")}
-    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in}
+    # What an outside auditor checks the log against: signed checkpoints, their key, consistency between them.
+    audit_anchors = {("/api/audit/public-key", "get"), ("/api/audit/checkpoints", "get"), ("/api/audit/consistency", "get")}
+    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, *audit_anchors}
     assert spec["security"] == [{"bearer": []}]
 
 

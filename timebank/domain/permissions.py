@@ -88,6 +88,7 @@ POLICY: dict[str, Rule] = {
     "exchange.read_offers": _rule({PARTY} | READERS, "offers are seen by the parties, auditors and admins"),
     # Audit.
     "ledger.reconcile": _rule(READERS, "only auditors and admins reconcile the ledger"),
+    "audit.read": _rule(READERS, "only auditors and admins read the audit log, its proofs, flags and exports"),
     "secret.read": _rule(set(), "claims and tokens are nobody's history"),
 }
 

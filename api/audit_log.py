@@ -1,0 +1,86 @@
+"""The tamper-evident audit log: signed checkpoints, the key that signs them, inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.audit_schemas import (
+    CheckpointSchema,
+    ConsistencyArgs,
+    ConsistencyProofSchema,
+    InclusionProofSchema,
+    ProofArgs,
+    PublicKeySchema,
+)
+from api.auth import actor, public
+from api.schemas import MinPositionArgs
+from api.services import audit_log
+from audit.log import NoSuchCheckpoint
+from timebank.domain.errors import InvalidInput, NotFound
+from timebank.domain.permissions import require
+
+blp = Blueprint("audit-log", __name__, url_prefix="/api/audit", description="The tamper-evident audit log: checkpoints and proofs.")
+
+
+def checkpoint(tree_size: int | None, field: str) -> dict[str, Any]:
+    """A signed checkpoint by tree size (the latest if None), or 404 naming the field."""
+    try:
+        return audit_log().checkpoint(tree_size, field)
+    except NoSuchCheckpoint:
+        what = f"checkpoint of tree size {tree_size}" if tree_size else "checkpoint (none issued yet)"
+        raise NotFound(f"no {what}", field=field) from None
+
+
+@blp.route("/public-key")
+class PublicKey(MethodView):
+    @public
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.response(200, PublicKeySchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Show the Ed25519 public key that signs the checkpoints (public)"""
+        signer = audit_log().signer
+        return {"algorithm": "Ed25519", "key_id": signer.key_id, "public_key": signer.public_key_b64, "public_key_pem": signer.public_key_pem}
+
+
+@blp.route("/checkpoints")
+class Checkpoints(MethodView):
+    @public
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.response(200, CheckpointSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List the signed checkpoints, newest first (public): tree size, Merkle root, chain head, time, signature"""
+        items, pagination_parameters.item_count = audit_log().checkpoints(pagination_parameters.first_item, pagination_parameters.page_size)
+        return items
+
+
+@blp.route("/proofs/<int:seq>")
+class InclusionProof(MethodView):
+    @blp.arguments(ProofArgs, location="query")
+    @blp.response(200, InclusionProofSchema)
+    def get(self, args: dict[str, Any], seq: int) -> dict[str, Any]:
+        """Prove a sealed entry is in a signed checkpoint's tree (auditors, admins): RFC 6962 audit path"""
+        require(actor(), "audit.read")
+        entry = audit_log().entry(seq)
+        if entry is None:
+            raise NotFound(f"no sealed entry at seq {seq}", field="seq")
+        found = checkpoint(args.get("tree_size"), "tree_size")
+        if seq > found["tree_size"]:
+            raise InvalidInput(f"the checkpoint of tree size {found['tree_size']} does not cover seq {seq}", field="tree_size")
+        return {"seq": seq, "leaf_index": seq - 1, "entry": entry, "audit_path": audit_log().inclusion(seq, found), "checkpoint": found}
+
+
+@blp.route("/consistency")
+class ConsistencyProof(MethodView):
+    @public
+    @blp.arguments(ConsistencyArgs, location="query")
+    @blp.response(200, ConsistencyProofSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Prove an older checkpoint's tree is a prefix of a newer one's (public): RFC 6962 consistency proof"""
+        if args["first"] > args["second"]:
+            raise InvalidInput("first must not be larger than second", field="first")
+        first, second = checkpoint(args["first"], "first"), checkpoint(args["second"], "second")
+        return {"first": first, "second": second, "proof": audit_log().consistency(first, second)}
