@@ -29,6 +29,7 @@ from api import (
     aggregates,
     audit,
     audit_log,
+    certificates,
     exchanges,
     health,
     idempotency,
@@ -55,7 +56,7 @@ from timebank.domain.rules import RuleBook, WeekdayCalendar, WorkingCalendar
 from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, audit_log, aggregates)
+BLUEPRINTS = (health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, audit_log, certificates, aggregates)
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 

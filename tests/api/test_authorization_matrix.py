@@ -166,6 +166,11 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"): frozenset({OWN}),
     # Audit.
     ("/api/reconciliation", "GET", "the whole ledger"): READERS,
+    # Certificates: the recording organization's organizers issue and revoke; anyone verifies by number.
+    ("/api/certificates", "POST", "the volunteer's confirmed records"): frozenset({ORGANIZER}),
+    ("/api/certificates/<string:number>/verification", "GET", "a certificate"): ANYONE,
+    ("/api/certificates/<string:number>/revoke", "POST", "a current certificate"): frozenset({ORGANIZER}),
+    ("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"): READERS | {OWN, ORGANIZER},
     # The audit log: checkpoints, the key and consistency proofs are public (hashes only); entries and their proofs are readers'.
     ("/api/audit/public-key", "GET", "the checkpoints' public key"): ANYONE,
     ("/api/audit/checkpoints", "GET", "the signed checkpoints"): ANYONE,
@@ -262,6 +267,10 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/exchanges/<uuid:exchange_id>/confirm", "POST", "the volunteer's accepted request"), "exchange.decide", {}),
         (("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"), "exchange.cancel", {}),
         (("/api/reconciliation", "GET", "the whole ledger"), "ledger.reconcile", {}),
+        (("/api/certificates", "POST", "the volunteer's confirmed records"), "certificate.issue", {}),
+        (("/api/certificates/<string:number>/verification", "GET", "a certificate"), "public", {}),
+        (("/api/certificates/<string:number>/revoke", "POST", "a current certificate"), "certificate.revoke", {}),
+        (("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"), "certificate.read", {}),
         (("/api/audit/public-key", "GET", "the checkpoints' public key"), "public", {}),
         (("/api/audit/checkpoints", "GET", "the signed checkpoints"), "public", {}),
         (("/api/audit/consistency", "GET", "two signed checkpoints"), "public", {}),
@@ -492,6 +501,12 @@ class Case:
         expect(self.api.post(f"/api/exchanges/{exchange_id}/offers", {}, helper.token), 201)
         return exchange_id, helper.id
 
+    def certificate(self) -> str:
+        """The number of a certificate the organizer issued of the owner's confirmed record."""
+        body = {"volunteer_id": self.owner.id, "organization_id": self.walk.organization_id, "record_ids": [self.confirmed_record()]}
+        number: str = expect(self.api.post("/api/certificates", body, self.organizer.token), 201)["number"]
+        return number
+
     # The audit log.
     def checkpoint(self) -> int:
         """A signed checkpoint of everything stored so far (an event is stored first, so it grows); its tree size."""
@@ -648,6 +663,13 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/exchanges/<uuid:exchange_id>/cancel", "POST", "the volunteer's open request"):
         lambda c: Call(f"/api/exchanges/{c.exchange()}/cancel", {"reason": "已经不需要了"}),
     ("/api/reconciliation", "GET", "the whole ledger"): lambda c: Call("/api/reconciliation"),
+    ("/api/certificates", "POST", "the volunteer's confirmed records"):
+        lambda c: Call("/api/certificates", {"volunteer_id": c.owner.id, "organization_id": c.walk.organization_id,
+                                             "record_ids": [c.confirmed_record()]}),
+    ("/api/certificates/<string:number>/verification", "GET", "a certificate"): lambda c: Call(f"/api/certificates/{c.certificate()}/verification"),
+    ("/api/certificates/<string:number>/revoke", "POST", "a current certificate"):
+        lambda c: Call(f"/api/certificates/{c.certificate()}/revoke", {"reason": "记录有误"}),
+    ("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"): lambda c: Call(f"/api/certificates/{c.certificate()}.pdf"),
     ("/api/audit/public-key", "GET", "the checkpoints' public key"): lambda c: Call("/api/audit/public-key"),
     ("/api/audit/checkpoints", "GET", "the signed checkpoints"): lambda c: Call(c.with_a_checkpoint()),
     ("/api/audit/consistency", "GET", "two signed checkpoints"):
@@ -719,7 +741,7 @@ def test_authorization(world: World, row: Row, role: str) -> None:
 
     response = world.api.request(method, call.path, token=token, json=call.json, query=query)
 
-    status, body = response.status_code, response.get_data(as_text=True)[:300]
+    status, body = response.status_code, response.get_data()[:300].decode(errors="replace")  # a PDF is not text
     if route.startswith("/static/"):
         # Flask's built-in route, public by nature; this app has no static folder, so it serves nothing to anyone.
         assert status == 404, f"expected 404 for everyone, got {status} {body}"

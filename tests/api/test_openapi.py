@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_smorest import pagination
 
+import api.audit_schemas
+import api.certificate_schemas
 import api.idempotency
 import api.ledger_schemas
 import api.schemas
@@ -18,7 +20,7 @@ import api.sessions
 from tests.api.conftest import expect
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions)
+SCHEMA_MODULES = (api.schemas, api.ledger_schemas, api.sessions, api.audit_schemas, api.certificate_schemas)
 OWN_SCHEMA_CLASSES = {
     name: value
     for module in SCHEMA_MODULES
@@ -141,12 +143,13 @@ def test_a_request_body_is_required_exactly_when_it_has_a_required_field(spec: d
         assert body["required"] == bool(spec["components"]["schemas"][name].get("required")), (path, method)
 
 
-def test_only_health_registration_logging_in_and_the_audit_anchors_are_public(spec: dict[str, Any]) -> None:
+def test_only_health_registration_logging_in_certificate_checks_and_the_audit_anchors_are_public(spec: dict[str, Any]) -> None:
     public = {(path, method) for path, ops in spec["paths"].items() for method, op in ops.items() if method in METHODS and op.get("security") == []}
     logging_in = {("/api/auth/login", "post"), ("/api/auth/code", "post"), ("/api/auth/refresh", "post")}
     # What an outside auditor checks the log against: signed checkpoints, their key, consistency between them.
     audit_anchors = {("/api/audit/public-key", "get"), ("/api/audit/checkpoints", "get"), ("/api/audit/consistency", "get")}
-    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, *audit_anchors}
+    verification = ("/api/certificates/{number}/verification", "get")  # anyone holding a certificate's number checks it
+    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, *audit_anchors, verification}
     assert spec["security"] == [{"bearer": []}]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from timebank.application.attendance import Attendance
 from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeBankBase, retrying
+from timebank.application.certificates import Certificates
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
 from timebank.application.ledger import Ledger, TransferRequest, TransferResult
@@ -21,10 +22,10 @@ from timebank.domain.organization import Organization
 from timebank.domain.shift import Shift
 from timebank.domain.volunteer import Volunteer
 
-USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security)
+USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (Registry, Ledger, Exchanges, Records, Attendance, History, Security, Certificates)
 
 
-class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security):
+class TimeBank(Registry, Ledger, Exchanges, Records, Attendance, History, Security, Certificates):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 
     name = "TimeBank"

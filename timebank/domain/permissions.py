@@ -86,6 +86,10 @@ POLICY: dict[str, Rule] = {
     "exchange.cancel": _rule({PARTY}, "only the requester or the accepted provider may cancel an exchange"),
     "exchange.read": _rule({MEMBER}, "the exchange board is public to members"),
     "exchange.read_offers": _rule({PARTY} | READERS, "offers are seen by the parties, auditors and admins"),
+    # Certificates (谁记录谁证明); verifying one by its number is public.
+    "certificate.issue": _rule({ORGANIZER}, "only the organization's organizers certify its records"),
+    "certificate.revoke": _rule({ORGANIZER}, "only the issuing organization's organizers revoke its certificates"),
+    "certificate.read": _rule({SELF, ORGANIZER} | READERS, "a certificate is its volunteer's, its organization's, auditors' and admins'"),
     # Audit.
     "ledger.reconcile": _rule(READERS, "only auditors and admins reconcile the ledger"),
     "audit.read": _rule(READERS, "only auditors and admins read the audit log, its proofs, flags and exports"),
