@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,14 +16,18 @@ from api.audit_schemas import (
     CheckpointSchema,
     ConsistencyArgs,
     ConsistencyProofSchema,
+    FeedArgs,
+    FeedSchema,
     InclusionProofSchema,
     ProofArgs,
     PublicKeySchema,
 )
 from api.auth import actor, public
 from api.schemas import MinPositionArgs
-from api.services import audit_log
+from api.services import audit_log, services
+from audit import feed
 from audit.log import NoSuchCheckpoint
+from projections import exports
 from timebank.domain.errors import InvalidInput, NotFound
 from timebank.domain.permissions import require
 
@@ -84,3 +93,80 @@ class ConsistencyProof(MethodView):
             raise InvalidInput("first must not be larger than second", field="first")
         first, second = checkpoint(args["first"], "first"), checkpoint(args["second"], "second")
         return {"first": first, "second": second, "proof": audit_log().consistency(first, second)}
+
+
+@blp.route("/events")
+class EventFeed(MethodView):
+    @blp.arguments(FeedArgs, location="query")
+    @blp.response(200, FeedSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List stored events in commit order with actor, time and type (auditors, admins); page on with next_after"""
+        require(actor(), "audit.read")
+        args.pop("min_position", None)
+        app = services().timebank
+        events, next_after = feed.feed(app.recorder, app.mapper, **args)
+        return {"events": events, "next_after": next_after}
+
+
+EVENT_COLUMNS = ("position", "aggregate_id", "version", "type", "topic", "timestamp", "actor", "data")
+
+
+def _lines(what: str) -> tuple[list[str], Callable[[], Iterator[dict[str, Any]]]]:
+    """The columns of an export and a generator of its rows, read as the response streams."""
+    if what == "events":
+        app = services().timebank
+
+        def events() -> Iterator[dict[str, Any]]:
+            for position, topic, event in feed.scan(app.recorder, app.mapper):
+                yield feed.describe(position, topic, event)
+
+        return list(EVENT_COLUMNS), events
+    engine = services().engine
+
+    def rows() -> Iterator[dict[str, Any]]:
+        with engine.connect() as conn:
+            yield from exports.rows(conn, what)
+
+    return exports.columns(what), rows
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@blp.route("/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>")
+class Export(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.alt_response(200, success=True, description="JSON Lines (one object a line) or CSV with a header row, streamed.",
+                      content_type="application/octet-stream")
+    def get(self, args: dict[str, Any], what: str, fmt: str) -> Response:
+        """Export every event, service record or statement line as JSON Lines or CSV, streamed (auditors, admins)"""
+        require(actor(), "audit.read")
+        with services().read(args.get("min_position")):
+            pass  # waits, when asked, until the views include the caller's last command
+        columns, source = _lines(what)
+
+        def body() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            if fmt == "csv":
+                writer.writerow(columns)
+            for row in source():
+                if fmt == "csv":
+                    writer.writerow([_cell(row.get(c)) for c in columns])
+                else:
+                    buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+        # The generator holds what it reads (recorder, engine): it needs no request context while it streams.
+        return Response(body(), mimetype=mimetype,
+                        headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})

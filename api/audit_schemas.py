@@ -58,3 +58,28 @@ class ProofArgs(MinPositionArgs):
 class ConsistencyArgs(MinPositionArgs):
     first = fields.Int(required=True, validate=validate.Range(min=1), metadata=d("Tree size of the older checkpoint."))
     second = fields.Int(required=True, validate=validate.Range(min=1), metadata=d("Tree size of the newer checkpoint."))
+
+
+class FeedArgs(MinPositionArgs):
+    after = fields.Int(load_default=0, validate=validate.Range(min=0), metadata=d("Start after this event-log position (the previous page's next_after)."))
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000), metadata=d("At most this many events (1-1000, default 100)."))
+    type = fields.Str(validate=validate.Length(min=1, max=300), metadata=d("Only events of this type: 'ServiceRecord.Confirmed' or a full topic."))
+    aggregate_id = fields.UUID(metadata=d("Only the events of this aggregate."))
+    since = fields.AwareDateTime(data_key="from", metadata=d("Only events at or after this time (ISO 8601 with offset)."))
+    until = fields.AwareDateTime(data_key="to", metadata=d("Only events before this time (ISO 8601 with offset)."))
+
+
+class AuditEventSchema(Schema):
+    position = fields.Int(required=True, metadata=d("The event-log position (commit order)."))
+    aggregate_id = fields.Str(required=True, metadata=d("The aggregate the event belongs to."))
+    version = fields.Int(required=True, metadata=d("The event's version within its aggregate."))
+    type = fields.Str(required=True, metadata=d("The event's type, e.g. ServiceRecord.Confirmed."))
+    topic = fields.Str(required=True, metadata=d("The stored topic (module:Class.Event)."))
+    timestamp = fields.DateTime(required=True, metadata=d("When the event happened."))
+    actor = fields.Str(allow_none=True, metadata=d("Who acted: volunteer:<id>, admin:<id>, system:clock, ..."))
+    data = fields.Dict(allow_none=True, metadata=d("The event's fields; personal data shows only as (sealed) or (erased); null for secrets' events."))
+
+
+class FeedSchema(Schema):
+    events = fields.List(fields.Nested(AuditEventSchema), required=True, metadata=d("The matching events, in commit order."))
+    next_after = fields.Int(allow_none=True, metadata=d("Pass as `after` for the next page; null once the end of the log was reached."))

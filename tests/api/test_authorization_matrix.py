@@ -176,6 +176,8 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/audit/checkpoints", "GET", "the signed checkpoints"): ANYONE,
     ("/api/audit/consistency", "GET", "two signed checkpoints"): ANYONE,
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): READERS,
+    ("/api/audit/events", "GET", "the whole event log"): READERS,
+    ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -275,6 +277,8 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/audit/checkpoints", "GET", "the signed checkpoints"), "public", {}),
         (("/api/audit/consistency", "GET", "two signed checkpoints"), "public", {}),
         (("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"), "audit.read", {}),
+        (("/api/audit/events", "GET", "the whole event log"), "audit.read", {}),
+        (("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"), "audit.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
@@ -675,6 +679,9 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/audit/consistency", "GET", "two signed checkpoints"):
         lambda c: Call("/api/audit/consistency", query=dict(zip(("first", "second"), c.two_checkpoints(), strict=True))),
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): lambda c: Call(f"/api/audit/proofs/{c.checkpoint()}"),
+    ("/api/audit/events", "GET", "the whole event log"): lambda c: Call("/api/audit/events", query={"limit": 5}),
+    ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"):
+        lambda c: Call("/api/audit/export/events.csv"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
         lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): lambda c: Call(f"/api/aggregates/{c.owner.id}/events"),
