@@ -18,6 +18,8 @@ from api.audit_schemas import (
     ConsistencyProofSchema,
     FeedArgs,
     FeedSchema,
+    FlagArgs,
+    FlagSchema,
     InclusionProofSchema,
     ProofArgs,
     PublicKeySchema,
@@ -27,7 +29,7 @@ from api.schemas import MinPositionArgs
 from api.services import audit_log, services
 from audit import feed
 from audit.log import NoSuchCheckpoint
-from projections import exports
+from projections import exports, flags
 from timebank.domain.errors import InvalidInput, NotFound
 from timebank.domain.permissions import require
 
@@ -170,3 +172,20 @@ class Export(MethodView):
         # The generator holds what it reads (recorder, engine): it needs no request context while it streams.
         return Response(body(), mimetype=mimetype,
                         headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})
+
+
+@blp.route("/flags")
+class IntegrityFlags(MethodView):
+    @blp.arguments(FlagArgs, location="query")
+    @blp.response(200, FlagSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[dict[str, Any]]:
+        """List integrity flags for review (auditors, admins): overlapping sessions, two organizations at once, > 16 h a day"""
+        require(actor(), "audit.read")
+        rules = services().timebank.rules
+        floor = min(r.max_service_minutes_per_day for r in rules.versions)
+        with services().read(args.get("min_position")) as conn:
+            found = flags.integrity_flags(conn, lambda day: rules.in_force(day).max_service_minutes_per_day, floor, args.get("kind"))
+        pagination_parameters.item_count = len(found)
+        first = pagination_parameters.first_item
+        return found[first : first + pagination_parameters.page_size]

@@ -83,3 +83,25 @@ class AuditEventSchema(Schema):
 class FeedSchema(Schema):
     events = fields.List(fields.Nested(AuditEventSchema), required=True, metadata=d("The matching events, in commit order."))
     next_after = fields.Int(allow_none=True, metadata=d("Pass as `after` for the next page; null once the end of the log was reached."))
+
+
+class FlagArgs(MinPositionArgs):
+    kind = fields.Str(validate=validate.OneOf(("overlapping_sessions", "two_organizations", "daily_total")),
+                      metadata=d("Only flags of this kind: overlapping_sessions, two_organizations or daily_total."))
+
+
+class SessionSchema(Schema):
+    shift_id = fields.UUID(required=True, metadata=d("The shift attended."))
+    organization_id = fields.UUID(required=True, metadata=d("The organization that ran it."))
+    checked_in_at = fields.DateTime(required=True, metadata=d("Check-in."))
+    checked_out_at = fields.DateTime(required=True, metadata=d("Check-out."))
+
+
+class FlagSchema(Schema):
+    kind = fields.Str(required=True, metadata=d("overlapping_sessions, two_organizations (the same person at the same time) or daily_total."))
+    volunteer_id = fields.UUID(required=True, metadata=d("The person flagged."))
+    date = fields.Date(required=True, metadata=d("The day it happened."))
+    minutes = fields.Int(allow_none=True, metadata=d("For daily_total: the minutes recorded that day."))
+    organization_ids = fields.List(fields.UUID(), required=True, metadata=d("The organizations involved."))
+    sessions = fields.List(fields.Nested(SessionSchema), required=True, metadata=d("The overlapping sessions (check-in to check-out)."))
+    record_ids = fields.List(fields.Str(), required=True, metadata=d("The service records that raised it: open their event histories."))

@@ -177,6 +177,7 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/audit/consistency", "GET", "two signed checkpoints"): ANYONE,
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): READERS,
     ("/api/audit/events", "GET", "the whole event log"): READERS,
+    ("/api/audit/flags", "GET", "integrity flags"): READERS,
     ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
@@ -278,6 +279,7 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/audit/consistency", "GET", "two signed checkpoints"), "public", {}),
         (("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"), "audit.read", {}),
         (("/api/audit/events", "GET", "the whole event log"), "audit.read", {}),
+        (("/api/audit/flags", "GET", "integrity flags"), "audit.read", {}),
         (("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"), "audit.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
@@ -680,6 +682,7 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
         lambda c: Call("/api/audit/consistency", query=dict(zip(("first", "second"), c.two_checkpoints(), strict=True))),
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): lambda c: Call(f"/api/audit/proofs/{c.checkpoint()}"),
     ("/api/audit/events", "GET", "the whole event log"): lambda c: Call("/api/audit/events", query={"limit": 5}),
+    ("/api/audit/flags", "GET", "integrity flags"): lambda c: Call("/api/audit/flags"),
     ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"):
         lambda c: Call("/api/audit/export/events.csv"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
