@@ -140,38 +140,51 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-@blp.route("/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>")
-class Export(MethodView):
-    @blp.arguments(MinPositionArgs, location="query")
-    @blp.alt_response(200, success=True, description="JSON Lines (one object a line) or CSV with a header row, streamed.",
-                      content_type="application/octet-stream")
-    def get(self, args: dict[str, Any], what: str, fmt: str) -> Response:
-        """Export every event, service record or statement line as JSON Lines or CSV, streamed (auditors, admins)"""
-        require(actor(), "audit.read")
-        with services().read(args.get("min_position")):
-            pass  # waits, when asked, until the views include the caller's last command
-        columns, source = _lines(what)
+def _export(what: str, fmt: str, min_position: int | None) -> Response:
+    """Stream a whole export; the generator holds what it reads (recorder, engine), no request context."""
+    require(actor(), "audit.read")
+    with services().read(min_position):
+        pass  # waits, when asked, until the views include the caller's last command
+    columns, source = _lines(what)
 
-        def body() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
+    def body() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if fmt == "csv":
+            writer.writerow(columns)
+        for row in source():
             if fmt == "csv":
-                writer.writerow(columns)
-            for row in source():
-                if fmt == "csv":
-                    writer.writerow([_cell(row.get(c)) for c in columns])
-                else:
-                    buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-                if buffer.tell() > 64 * 1024:
-                    yield buffer.getvalue()
-                    buffer.seek(0)
-                    buffer.truncate()
-            yield buffer.getvalue()
+                writer.writerow([_cell(row.get(c)) for c in columns])
+            else:
+                buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
 
-        mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-        # The generator holds what it reads (recorder, engine): it needs no request context while it streams.
-        return Response(body(), mimetype=mimetype,
-                        headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})
+    return Response(body(), mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})
+
+
+MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
+
+
+@blp.route("/export/<any(events, records, statements):what>.jsonl")
+class ExportJsonLines(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.alt_response(200, success=True, description="One JSON object a line, streamed.", content_type=MIMETYPES["jsonl"])
+    def get(self, args: dict[str, Any], what: str) -> Response:
+        """Export every event, service record or statement line as JSON Lines, streamed (auditors, admins)"""
+        return _export(what, "jsonl", args.get("min_position"))
+
+
+@blp.route("/export/<any(events, records, statements):what>.csv")
+class ExportCsv(MethodView):
+    @blp.arguments(MinPositionArgs, location="query")
+    @blp.alt_response(200, success=True, description="CSV with a header row, streamed.", content_type=MIMETYPES["csv"])
+    def get(self, args: dict[str, Any], what: str) -> Response:
+        """Export every event, service record or statement line as CSV, streamed (auditors, admins)"""
+        return _export(what, "csv", args.get("min_position"))
 
 
 @blp.route("/flags")

@@ -178,7 +178,8 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): READERS,
     ("/api/audit/events", "GET", "the whole event log"): READERS,
     ("/api/audit/flags", "GET", "integrity flags"): READERS,
-    ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"): READERS,
+    ("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"): READERS,
+    ("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -280,7 +281,8 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"), "audit.read", {}),
         (("/api/audit/events", "GET", "the whole event log"), "audit.read", {}),
         (("/api/audit/flags", "GET", "integrity flags"), "audit.read", {}),
-        (("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"), "audit.read", {}),
+        (("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"), "audit.read", {}),
+        (("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"), "audit.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
@@ -683,7 +685,9 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): lambda c: Call(f"/api/audit/proofs/{c.checkpoint()}"),
     ("/api/audit/events", "GET", "the whole event log"): lambda c: Call("/api/audit/events", query={"limit": 5}),
     ("/api/audit/flags", "GET", "integrity flags"): lambda c: Call("/api/audit/flags"),
-    ("/api/audit/export/<any(events, records, statements):what>.<any(jsonl, csv):fmt>", "GET", "every event"):
+    ("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"):
+        lambda c: Call("/api/audit/export/events.jsonl"),
+    ("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"):
         lambda c: Call("/api/audit/export/events.csv"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
         lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),

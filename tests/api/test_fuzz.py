@@ -41,6 +41,10 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "POST /api/transfers": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/transfers/batch": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/auth/login": {"positive_data_acceptance": "either password or code, not both"},
+    "GET /api/audit/consistency": {"positive_data_acceptance": "first not larger than second"},
+    "GET /api/audit/proofs/{seq}": {"positive_data_acceptance": "a tree_size that covers seq"},
+    "POST /api/certificates": {"positive_data_acceptance": "confirmed records of that volunteer at that organization"},
+    "POST /api/certificates/{number}/revoke": {"positive_data_acceptance": "a reason that is more than blanks"},
     "POST /api/auth/logout": {
         "positive_data_acceptance": "only a login session's JWT can be logged out; the fuzzer holds an opaque admin token",
     },
