@@ -28,6 +28,8 @@ from api import (
     accounts,
     aggregates,
     audit,
+    audit_log,
+    certificates,
     exchanges,
     health,
     idempotency,
@@ -55,6 +57,9 @@ from api.auth import load_actor
 from api.errors import ErrorResponses, problem, register_error_handlers
 from api.schemas import ErrorSchema, PaginationMetadataSchema
 from api.services import Services
+from audit import store
+from audit.log import AuditLog
+from audit.signing import Signer
 from projections.db import make_engine
 from projections.runner import Projector
 from timebank.application import TimeBank
@@ -64,8 +69,9 @@ from timebank.settings import Settings
 
 log = logging.getLogger(__name__)
 BLUEPRINTS = (
-    health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, aggregates,
-    jobs, star_levels, incentives, member_units, key_projects, inspectors, problems, places, vocabulary, needs, matching,
+    health, sessions, volunteers, organizations, projects, shifts, service_records, accounts, transfers, exchanges, audit, audit_log,
+    certificates, aggregates, jobs, star_levels, incentives, member_units, key_projects, inspectors, problems, places, vocabulary,
+    needs, matching,
 )
 MAX_BODY_BYTES = 1024 * 1024
 SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
@@ -90,7 +96,10 @@ def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
         )
         projector = Projector(timebank.recorder, timebank.mapper, engine)
         projector.create_tables()
-    return Services(settings, timebank, engine, projector, oidc=OidcVerifier.from_settings(settings))
+        events = engine if settings.uses_postgres else store.connect(settings.event_store_sql_url())
+        audit = AuditLog(events, engine, Signer(settings.resolved_audit_signing_seed()), clock)
+        audit.create_tables()
+    return Services(settings, timebank, engine, projector, oidc=OidcVerifier.from_settings(settings), audit=audit)
 
 
 @contextmanager

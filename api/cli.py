@@ -263,6 +263,128 @@ def reconcile(data_dir: str | None, as_json: bool) -> None:
     sys.exit(0 if report["balanced"] else 1)
 
 
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log: seal, sign checkpoints, verify."""
+
+
+@audit.command("seal")
+@click.option("--data-dir", default=None)
+@click.option("--checkpoint/--no-checkpoint", default=True, show_default=True, help="Sign a checkpoint afterwards if the log grew.")
+def audit_seal(data_dir: str | None, checkpoint: bool) -> None:
+    """Seal every stored event not sealed yet (what the clock does every minute)."""
+    from api.app import build_services
+
+    services = build_services(_settings(data_dir))
+    try:
+        assert services.audit is not None
+        count = services.audit.seal_all()
+        issued = services.audit.issue_checkpoint() if checkpoint else None
+    finally:
+        services.close()
+    click.echo(f"sealed {count} events" + (f"; checkpoint of tree size {issued['tree_size']} signed" if issued else ""))
+
+
+@audit.command("verify")
+@click.option("--data-dir", default=None)
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The checkpoints' public key (base64 or PEM, from GET /api/audit/public-key); default: this deployment's own.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit_verify(data_dir: str | None, public_key_file: str | None, as_json: bool) -> None:
+    """Check the event store against the sealed log and the signed checkpoints; exit 1 at the first tampering.
+
+    An independent verifier (audit/verify.py): it reads the stored events, the audit tables and the
+    public key with plain SQL, and loads no part of the application.
+    """
+    from audit import signing, store, verify
+
+    settings = _settings(data_dir)
+    if public_key_file:
+        public_key = signing.load_public_key(Path(public_key_file).read_text(encoding="utf-8"))
+    else:
+        public_key = signing.Signer(settings.resolved_audit_signing_seed()).public_key
+    read_models = store.connect(settings.read_model_url(), settings.database_schema)
+    events = read_models if settings.uses_postgres else store.connect(settings.event_store_sql_url())
+    try:
+        report = verify.verify(events, read_models, public_key)
+    finally:
+        events.dispose()
+        read_models.dispose()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    elif report.finding is None:
+        click.echo(f"intact: {report.sealed} sealed events match the store; {report.checkpoints} signed checkpoints verified; "
+                   f"{report.unsealed} stored events not sealed yet")
+    else:
+        finding = report.finding
+        click.echo(f"TAMPERED: history {finding.kind} at seq {finding.seq}: {finding.detail}")
+    sys.exit(0 if report.ok else 1)
+
+
+@audit.command("replay")
+@click.option("--view", "views", multiple=True, help="A view to replay (repeat for more; all if none).")
+@click.option("--data-dir", default=None)
+def audit_replay(views: tuple[str, ...], data_dir: str | None) -> None:
+    """Rebuild views from the event log into fresh tables and compare them with the live ones, row by row.
+
+    Exits 1 if any row differs. The fresh tables are a temporary SQLite file, or a schema of their
+    own on PostgreSQL, dropped afterwards; events and rows are streamed a page at a time.
+    """
+    from rich.progress import Progress
+
+    from api.app import build_services
+    from projections import replay
+
+    settings = _settings(data_dir)
+    services = build_services(settings)
+    try:
+        try:
+            replay.select_projections(views)
+        except KeyError as error:
+            raise click.BadParameter(str(error.args[0]), param_hint="--view") from None
+        services.projector.catch_up()
+        app = services.timebank
+        with replay.fresh_database(services.engine, settings.data_dir) as target, Progress() as progress:
+            task = progress.add_task("replaying " + (", ".join(views) or "every view"), total=app.recorder.max_notification_id() or 0)
+            report = replay.replay(app.recorder, app.mapper, services.engine, target, views, progress=lambda n: progress.advance(task, n))
+    finally:
+        services.close()
+    compared = ", ".join(f"{table} {count}" for table, count in report.rows.items())
+    click.echo(f"replayed the log up to position {report.position}; rows compared: {compared}")
+    for difference in report.differences:
+        click.echo(f"DIFFERENT {difference.table} {difference.key}: live {difference.live} replayed {difference.replayed}")
+    if report.more_differences:
+        click.echo(f"... and {report.more_differences} more differences")
+    click.echo("identical" if report.identical else "DIFFERENCES FOUND")
+    sys.exit(0 if report.identical else 1)
+
+
+@audit.command("as-of")
+@click.argument("position", type=click.IntRange(min=0))
+@click.option("--view", required=True, help="The view to rebuild as of that log position, e.g. service_records or balances.")
+@click.option("--data-dir", default=None)
+def audit_as_of(position: int, view: str, data_dir: str | None) -> None:
+    """Print a view as it stood at a log position (JSON Lines: table, then row), replayed into fresh tables."""
+    from api.app import build_services
+    from projections import replay
+
+    settings = _settings(data_dir)
+    services = build_services(settings)
+    try:
+        try:
+            [projection] = replay.select_projections([view])
+        except KeyError as error:
+            raise click.BadParameter(str(error.args[0]), param_hint="--view") from None
+        app = services.timebank
+        with replay.fresh_database(services.engine, settings.data_dir) as target:
+            replay.replay(app.recorder, app.mapper, services.engine, target, [view], stop=position, compare=False)
+            for table in projection.tables:
+                for row in replay.pages(target, table):
+                    click.echo(json.dumps({"table": table.name, **row}, ensure_ascii=False, default=str))
+    finally:
+        services.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 

@@ -62,6 +62,19 @@ def run_flag_overdue_problems(services: Services) -> int:
     return flag_overdue_problems(app, candidates)
 
 
+def run_audit_seal(services: Services) -> int:
+    """Seal every stored event not sealed yet into the audit log (idempotent)."""
+    assert services.audit is not None
+    return services.audit.seal_all()
+
+
+def run_audit_checkpoint(services: Services) -> int:
+    """Seal, then sign a checkpoint of the tree if it grew since the last one; 1 if one was issued."""
+    assert services.audit is not None
+    services.audit.seal_all()
+    return 1 if services.audit.issue_checkpoint() else 0
+
+
 def run_forget_idempotency_keys(services: Services) -> int:
     """Forget idempotency keys older than 24 h."""
     return IdempotencyStore(services.engine).forget_old_keys()
@@ -100,6 +113,8 @@ SCHEDULE = (
     (run_five_star_grants, "cron", {"hour": 0, "minute": 20}),
     (run_flag_overdue_problems, "cron", {"minute": 15}),
     (run_nightly_matching, "cron", {"hour": 2, "minute": 15}),  # Beijing time
+    (run_audit_seal, "interval", {"minutes": 1}),
+    (run_audit_checkpoint, "interval", {"minutes": 10}),
 )
 
 

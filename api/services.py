@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from adapters.keys import SqlKeyStore
 from adapters.oidc import OidcVerifier
 from adapters.vault import AesGcmVault
+from audit.log import AuditLog
 from projections.runner import Projector
 from timebank.application import TimeBank
 from timebank.domain.errors import InvalidInput
@@ -32,6 +33,7 @@ class Services:
     # a deployment plugs in its SMS gateway here.
     code_sender: Callable[[str, str], None] = field(default=lambda phone, code: _log_code(phone, code))
     oidc: OidcVerifier | None = None  # an external OpenID Connect provider, when configured
+    audit: AuditLog | None = None  # the sealed sequence, checkpoints and proofs (audit/)
 
     def send_code(self, phone: str, code: str) -> None:
         self.code_sender(phone, code)
@@ -55,6 +57,8 @@ class Services:
         self.projector.stop()
         self.timebank.close()
         self.engine.dispose()
+        if self.audit is not None and self.audit.events is not self.engine:
+            self.audit.events.dispose()
         vault = self.timebank.vault
         keys = vault.store if isinstance(vault, AesGcmVault) else None
         if isinstance(keys, SqlKeyStore) and keys.engine is not self.engine:
@@ -63,6 +67,12 @@ class Services:
 
 def _log_code(phone: str, code: str) -> None:
     log.warning("one-time login code %s for %s (development sender: plug in an SMS gateway)", code, mask_phone(phone))
+
+
+def audit_log() -> AuditLog:
+    found = services().audit
+    assert found is not None, "build_services wires the audit log"
+    return found
 
 
 def services() -> Services:

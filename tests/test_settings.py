@@ -29,6 +29,7 @@ VARIABLES = [
     ("TIMEBANK_OIDC_AUDIENCE", "timebank", "oidc_audience", "timebank"),
     ("TIMEBANK_OIDC_JWKS", "jwks.json", "oidc_jwks", "jwks.json"),
     ("TIMEBANK_OIDC_VOLUNTEER_CLAIM", "sub", "oidc_volunteer_claim", "sub"),
+    ("TIMEBANK_AUDIT_SIGNING_KEY", "c2VlZA==", "audit_signing_key", "c2VlZA=="),
 ]
 
 

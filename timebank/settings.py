@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -61,6 +64,8 @@ class Settings:
     # the provider's JWKS: a file path or an https:// URL
     oidc_jwks: str = field(default="", metadata=_env("TIMEBANK_OIDC_JWKS"))
     oidc_volunteer_claim: str = field(default="volunteer_number", metadata=_env("TIMEBANK_OIDC_VOLUNTEER_CLAIM"))
+    # base64 Ed25519 private key (32-byte seed) that signs audit checkpoints
+    audit_signing_key: str = field(default="", metadata=_env("TIMEBANK_AUDIT_SIGNING_KEY"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -93,6 +98,30 @@ class Settings:
             path.write_text(secrets.token_hex(32), encoding="utf-8")
             path.chmod(0o600)
         return path.read_text(encoding="utf-8").strip()
+
+    def resolved_audit_signing_seed(self) -> bytes:
+        """The 32-byte Ed25519 seed that signs audit checkpoints: the configured one; on SQLite, one kept
+        in the data directory (made on first use); on PostgreSQL without one, derived from the secret key."""
+        if self.audit_signing_key:
+            seed = base64.b64decode(self.audit_signing_key, validate=True)
+            if len(seed) != 32:
+                raise ValueError("TIMEBANK_AUDIT_SIGNING_KEY must be 32 bytes, base64")
+            return seed
+        if self.uses_postgres:
+            return hmac.new(self.resolved_secret_key().encode(), b"audit-signing-key/1", hashlib.sha256).digest()
+        path = self.data_dir / "audit-signing.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32), encoding="utf-8")
+            path.chmod(0o600)
+        return bytes.fromhex(path.read_text(encoding="utf-8").strip())
+
+    def event_store_sql_url(self) -> str:
+        """SQLAlchemy URL of the event store, for readers that use plain SQL (the audit sealer and verifier)."""
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.data_dir / 'events.sqlite'}"
+        return self.read_model_url()
 
     def key_store_url(self) -> str:
         """Where data keys live: a SQLite file of their own, or the PostgreSQL database."""

@@ -57,6 +57,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from api.app import build_services, create_app
+from api.clock import run_audit_checkpoint
 from api.services import Services
 from tests.api.conftest import ApiClient, Person, Walk, event_count, expect, register, registration
 from tests.builders import FixedClock as Clock
@@ -235,6 +236,20 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/volunteers/<uuid:volunteer_id>/star-level/objections", "POST", "object to the volunteer's nomination"): VOLUNTEERS,
     ("/api/volunteers/<uuid:volunteer_id>/star-level/objections/<uuid:objection_id>/decision", "POST", "decide an objection"):
         frozenset({ADMIN}),
+    # Certificates: the recording organization's organizers issue and revoke; anyone verifies by number.
+    ("/api/certificates", "POST", "the volunteer's confirmed records"): frozenset({ORGANIZER}),
+    ("/api/certificates/<string:number>/verification", "GET", "a certificate"): ANYONE,
+    ("/api/certificates/<string:number>/revoke", "POST", "a current certificate"): frozenset({ORGANIZER}),
+    ("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"): READERS | {OWN, ORGANIZER},
+    # The audit log: checkpoints, the key and consistency proofs are public (hashes only); entries and their proofs are readers'.
+    ("/api/audit/public-key", "GET", "the checkpoints' public key"): ANYONE,
+    ("/api/audit/checkpoints", "GET", "the signed checkpoints"): ANYONE,
+    ("/api/audit/consistency", "GET", "two signed checkpoints"): ANYONE,
+    ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): READERS,
+    ("/api/audit/events", "GET", "the whole event log"): READERS,
+    ("/api/audit/flags", "GET", "integrity flags"): READERS,
+    ("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"): READERS,
+    ("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"): READERS,
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"): READERS | {OWN, ORGANIZER},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): READERS | {OWN},
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"): READERS | {ORGANIZER},
@@ -384,6 +399,18 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/volunteers/<uuid:volunteer_id>/star-level/objections", "POST", "object to the volunteer's nomination"), "star_level.object", {}),
         (("/api/volunteers/<uuid:volunteer_id>/star-level/objections/<uuid:objection_id>/decision", "POST", "decide an objection"),
          "star_level.decide_objection", {}),
+        (("/api/certificates", "POST", "the volunteer's confirmed records"), "certificate.issue", {}),
+        (("/api/certificates/<string:number>/verification", "GET", "a certificate"), "public", {}),
+        (("/api/certificates/<string:number>/revoke", "POST", "a current certificate"), "certificate.revoke", {}),
+        (("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"), "certificate.read", {}),
+        (("/api/audit/public-key", "GET", "the checkpoints' public key"), "public", {}),
+        (("/api/audit/checkpoints", "GET", "the signed checkpoints"), "public", {}),
+        (("/api/audit/consistency", "GET", "two signed checkpoints"), "public", {}),
+        (("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"), "audit.read", {}),
+        (("/api/audit/events", "GET", "the whole event log"), "audit.read", {}),
+        (("/api/audit/flags", "GET", "integrity flags"), "audit.read", {}),
+        (("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"), "audit.read", {}),
+        (("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"), "audit.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"), "record.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"), "volunteer.read", {}),
         (("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the organization"), "organization.read_records", {}),
@@ -490,6 +517,7 @@ class Call:
     json: Any = None
     check: Callable[[str, TestResponse], None] | None = None
     query: dict[str, Any] | None = None
+    query: dict[str, Any] | None = None  # query parameters besides min_position
 
 
 class Case:
@@ -653,6 +681,28 @@ class Case:
         helper = self.third("周帮忙")
         expect(self.api.post(f"/api/exchanges/{exchange_id}/offers", {}, helper.token), 201)
         return exchange_id, helper.id
+
+    def certificate(self) -> str:
+        """The number of a certificate the organizer issued of the owner's confirmed record."""
+        body = {"volunteer_id": self.owner.id, "organization_id": self.walk.organization_id, "record_ids": [self.confirmed_record()]}
+        number: str = expect(self.api.post("/api/certificates", body, self.organizer.token), 201)["number"]
+        return number
+
+    # The audit log.
+    def checkpoint(self) -> int:
+        """A signed checkpoint of everything stored so far (an event is stored first, so it grows); its tree size."""
+        self.third("钱审计")
+        run_audit_checkpoint(self.world.services)
+        audit = self.world.services.audit
+        assert audit is not None
+        return audit.size()
+
+    def with_a_checkpoint(self) -> str:
+        self.checkpoint()
+        return "/api/audit/checkpoints"
+
+    def two_checkpoints(self) -> tuple[int, int]:
+        return self.checkpoint(), self.checkpoint()
 
     def accepted(self) -> str:
         exchange_id, helper_id = self.offered()
@@ -932,6 +982,24 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/problems/<uuid:problem_id>/close", "POST", "the unit's problem that passed its re-check"):
         lambda c: Call(f"/api/problems/{c.passed_problem()}/close", {"note": "销账"}),
     ("/api/reconciliation", "GET", "the whole ledger"): lambda c: Call("/api/reconciliation"),
+    ("/api/certificates", "POST", "the volunteer's confirmed records"):
+        lambda c: Call("/api/certificates", {"volunteer_id": c.owner.id, "organization_id": c.walk.organization_id,
+                                             "record_ids": [c.confirmed_record()]}),
+    ("/api/certificates/<string:number>/verification", "GET", "a certificate"): lambda c: Call(f"/api/certificates/{c.certificate()}/verification"),
+    ("/api/certificates/<string:number>/revoke", "POST", "a current certificate"):
+        lambda c: Call(f"/api/certificates/{c.certificate()}/revoke", {"reason": "记录有误"}),
+    ("/api/certificates/<string:number>.pdf", "GET", "the volunteer's certificate"): lambda c: Call(f"/api/certificates/{c.certificate()}.pdf"),
+    ("/api/audit/public-key", "GET", "the checkpoints' public key"): lambda c: Call("/api/audit/public-key"),
+    ("/api/audit/checkpoints", "GET", "the signed checkpoints"): lambda c: Call(c.with_a_checkpoint()),
+    ("/api/audit/consistency", "GET", "two signed checkpoints"):
+        lambda c: Call("/api/audit/consistency", query=dict(zip(("first", "second"), c.two_checkpoints(), strict=True))),
+    ("/api/audit/proofs/<int:seq>", "GET", "a sealed entry"): lambda c: Call(f"/api/audit/proofs/{c.checkpoint()}"),
+    ("/api/audit/events", "GET", "the whole event log"): lambda c: Call("/api/audit/events", query={"limit": 5}),
+    ("/api/audit/flags", "GET", "integrity flags"): lambda c: Call("/api/audit/flags"),
+    ("/api/audit/export/<any(events, records, statements):what>.jsonl", "GET", "every event"):
+        lambda c: Call("/api/audit/export/events.jsonl"),
+    ("/api/audit/export/<any(events, records, statements):what>.csv", "GET", "every event"):
+        lambda c: Call("/api/audit/export/events.csv"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer's service record"):
         lambda c: Call(f"/api/aggregates/{c.pending_record()}/events"),
     ("/api/aggregates/<uuid:aggregate_id>/events", "GET", "the volunteer"): lambda c: Call(f"/api/aggregates/{c.owner.id}/events"),
@@ -996,11 +1064,12 @@ def test_authorization(world: World, row: Row, role: str) -> None:
     call = SCENARIOS[row](case)
     token = case.token(role)
     query = {**(call.query or {}), **({"min_position": world.api.position} if method == "GET" and world.api.position else {})} or None
+    query = {**(call.query or {}), **({"min_position": world.api.position} if method == "GET" and world.api.position else {})}
     before = event_count(world.services)
 
     response = world.api.request(method, call.path, token=token, json=call.json, query=query)
 
-    status, body = response.status_code, response.get_data(as_text=True)[:300]
+    status, body = response.status_code, response.get_data()[:300].decode(errors="replace")  # a PDF is not text
     if route.startswith("/static/"):
         # Flask's built-in route, public by nature; this app has no static folder, so it serves nothing to anyone.
         assert status == 404, f"expected 404 for everyone, got {status} {body}"

@@ -53,6 +53,10 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "PUT /api/volunteers/{volunteer_id}/availability": {
         "positive_data_acceptance": "a window ends after it starts; the cap is 1 to 84 hours; the caller is the volunteer (the fuzzer is an admin)",
     },
+    "GET /api/audit/consistency": {"positive_data_acceptance": "first not larger than second"},
+    "GET /api/audit/proofs/{seq}": {"positive_data_acceptance": "a tree_size that covers seq"},
+    "POST /api/certificates": {"positive_data_acceptance": "confirmed records of that volunteer at that organization"},
+    "POST /api/certificates/{number}/revoke": {"positive_data_acceptance": "a reason that is more than blanks"},
     "POST /api/auth/logout": {
         "positive_data_acceptance": "only a login session's JWT can be logged out; the fuzzer holds an opaque admin token",
     },

@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_smorest import pagination
 
+import api.audit_schemas
+import api.certificate_schemas
 import api.idempotency
 import api.incentive_schemas
 import api.jobs
@@ -25,7 +27,7 @@ from tests.api.conftest import expect
 METHODS = {"get", "post", "put", "patch", "delete"}
 SCHEMA_MODULES = (
     api.schemas, api.ledger_schemas, api.office_schemas, api.sessions, api.star_schemas, api.jobs, api.incentive_schemas,
-    api.matching_schemas,
+    api.matching_schemas, api.audit_schemas, api.certificate_schemas,
 )
 OWN_SCHEMA_CLASSES = {
     name: value
@@ -149,11 +151,14 @@ def test_a_request_body_is_required_exactly_when_it_has_a_required_field(spec: d
         assert body["required"] == bool(spec["components"]["schemas"][name].get("required")), (path, method)
 
 
-def test_only_health_registration_logging_in_and_the_problem_bulletin_are_public(spec: dict[str, Any]) -> None:
+def test_only_health_registration_logging_in_certificate_checks_the_audit_anchors_and_the_bulletin_are_public(spec: dict[str, Any]) -> None:
     public = {(path, method) for path, ops in spec["paths"].items() for method, op in ops.items() if method in METHODS and op.get("security") == []}
     logging_in = {("/api/auth/login", "post"), ("/api/auth/code", "post"), ("/api/auth/refresh", "post")}
+    # What an outside auditor checks the log against: signed checkpoints, their key, consistency between them.
+    audit_anchors = {("/api/audit/public-key", "get"), ("/api/audit/checkpoints", "get"), ("/api/audit/consistency", "get")}
+    verification = ("/api/certificates/{number}/verification", "get")  # anyone holding a certificate's number checks it
     bulletin = ("/api/problems/bulletin", "get")  # 通报: counts by area and unit, no personal data
-    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, bulletin}
+    assert public == {("/api/health", "get"), ("/api/volunteers", "post"), *logging_in, *audit_anchors, verification, bulletin}
     assert spec["security"] == [{"bearer": []}]
 
 

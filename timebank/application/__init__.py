@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from timebank.application.attendance import Attendance
 from timebank.application.base import BatchEntry, DateAsISO, Registration, TimeBankBase, retrying
+from timebank.application.certificates import Certificates
 from timebank.application.exchanges import Exchanges
 from timebank.application.history import History
 from timebank.application.incentives import CodeUse, Incentives, Redemption
@@ -32,11 +33,13 @@ from timebank.domain.volunteer import Volunteer
 
 USE_CASE_GROUPS: tuple[type[TimeBankBase], ...] = (
     Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives, KeyProjects, Problems, Places, Matching,
+    Certificates,
 )
 
 
 class TimeBank(
     Registry, Ledger, Exchanges, Records, Attendance, History, Security, Stars, Incentives, KeyProjects, Problems, Places, Matching,
+    Certificates,
 ):
     """Commands of the registry and the time bank. Every method takes the actor and saves atomically."""
 

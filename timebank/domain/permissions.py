@@ -121,9 +121,14 @@ POLICY: dict[str, Rule] = {
     "problem.list_all": _rule({INSPECTOR} | READERS, "every unit's problems are the inspectors', auditors' and the office's; pass organization_id"),
     "problem.read": _rule({INSPECTOR, ORGANIZER} | READERS, "a problem is the inspectors', its unit's organizers', auditors' and the office's"),
     "problem.rectify": _rule({ORGANIZER}, "only the responsible unit's organizers record its rectification"),
+    # Certificates (谁记录谁证明); verifying one by its number is public.
+    "certificate.issue": _rule({ORGANIZER}, "only the organization's organizers certify its records"),
+    "certificate.revoke": _rule({ORGANIZER}, "only the issuing organization's organizers revoke its certificates"),
+    "certificate.read": _rule({SELF, ORGANIZER} | READERS, "a certificate is its volunteer's, its organization's, auditors' and admins'"),
     # Audit and operations.
     "jobs.read": _rule(READERS, "only admins and auditors see the clock's jobs"),
     "ledger.reconcile": _rule(READERS, "only auditors and admins reconcile the ledger"),
+    "audit.read": _rule(READERS, "only auditors and admins read the audit log, its proofs, flags and exports"),
     "secret.read": _rule(set(), "claims and tokens are nobody's history"),
 }
 
