@@ -256,7 +256,7 @@ class Generator:
         registration = self.builder.register_volunteer(
             name=person["name"], sex=person["sex"], birth_date=person["birth_date"], id_type=person["id_type"],
             id_number=person["id_number"], phone=person["phone"], district=person["district"], street=person["street"],
-            community=person["community"], skills=self.rng.sample(("first_aid", "driving", "teaching", "cooking", "sign_language", "it"), 1),
+            community=person["community"], skills=self.rng.sample(("first_aid", "driving", "tutoring", "cooking", "sign_language", "computer_help"), 1),
             service_categories=self.rng.sample(sorted(PROJECT_NAMES), 2), guardian_consent=person["guardian_consent"],
         )
         vid = registration.volunteer_id

@@ -148,6 +148,7 @@ def test_health_reports_the_log_and_the_views_positions(walk: Walk) -> None:
     assert health["event_position"] == walk.event_count()
     assert set(health["views"]) == {
         "directory", "rosters", "service_records", "balances", "exchanges", "star_levels", "incentives", "key_projects", "problems",
+        "matching",
     }
 
 
