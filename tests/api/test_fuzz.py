@@ -46,6 +46,7 @@ EXCLUDED: dict[str, dict[str, str]] = {
     },
     "GET /api/shifts": {"positive_data_acceptance": "starts_before after starts_from"},
     "GET /api/needs": {"positive_data_acceptance": "starts_before after starts_from"},
+    "POST /api/places": {"positive_data_acceptance": "street and community names that are not blank"},
     "POST /api/needs": {
         "positive_data_acceptance": "ends_at after starts_at and not past, at least one slot, a registered community, min_age <= max_age",
     },
