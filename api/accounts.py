@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -24,6 +22,7 @@ from api.ledger_schemas import (
 )
 from api.schemas import MinPositionArgs
 from api.services import services
+from api.streams import csv_chunks
 from projections import ledger_queries
 from timebank.domain.permissions import require
 
@@ -120,21 +119,13 @@ class StatementCsv(MethodView):
         found_id = readable_account(account_id, args.pop("min_position", None))
         engine = services().engine
 
-        def rows() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(CSV_COLUMNS)
+        def rows() -> Iterator[list[Any]]:
             with engine.connect() as conn:
                 for line in ledger_queries.statement_lines(conn, found_id, **args):
-                    writer.writerow(["" if line[c] is None else (line[c].isoformat() if c == "at" else line[c]) for c in CSV_COLUMNS])
-                    if buffer.tell() > 64 * 1024:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
-            yield buffer.getvalue()
+                    yield ["" if line[c] is None else (line[c].isoformat() if c == "at" else line[c]) for c in CSV_COLUMNS]
 
         return Response(
-            stream_with_context(rows()), mimetype="text/csv",
+            stream_with_context(csv_chunks(CSV_COLUMNS, rows())), mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="statement-{found_id}.csv"'},
         )
 

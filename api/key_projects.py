@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -27,6 +25,7 @@ from api.office_schemas import (
 )
 from api.schemas import CreatedSchema, MinPositionArgs
 from api.services import services
+from api.streams import csv_chunks
 from projections import office_queries
 from timebank.domain.errors import Forbidden
 
@@ -91,22 +90,13 @@ class LedgerCsv(MethodView):
             pass  # waits for the position, if asked; the rows are read while streaming
         engine = found.engine
 
-        def rows() -> Iterator[str]:
-            buffer = io.StringIO()
-            buffer.write("\ufeff")
-            writer = csv.writer(buffer)
-            writer.writerow(office_queries.LEDGER_COLUMNS)
+        def rows() -> Iterator[list[Any]]:
             with engine.connect() as conn:
                 for line in office_queries.ledger_lines(conn, year=year, organization_id=unit):
-                    writer.writerow([_cell(line[c]) for c in office_queries.LEDGER_COLUMNS])
-                    if buffer.tell() > 64 * 1024:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
-            yield buffer.getvalue()
+                    yield [_cell(line[c]) for c in office_queries.LEDGER_COLUMNS]
 
         return Response(
-            stream_with_context(rows()), mimetype="text/csv",
+            stream_with_context(csv_chunks(office_queries.LEDGER_COLUMNS, rows(), bom=True)), mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="key-projects-{year}.csv"'},
         )
 
