@@ -194,6 +194,10 @@ def refuse_undeclared_query_parameters(declared: dict[tuple[str, str], frozenset
     unknown = sorted(set(request.args) - names)
     if unknown:
         abort(422, messages={"query": {name: ["Unknown field."] for name in unknown}})
+    # PostgreSQL's text holds no NUL: a filter with one would fail in the database, not here.
+    with_nul = sorted({name for name, value in request.args.items(multi=True) if "\x00" in value or "\x00" in name})
+    if with_nul:
+        abort(422, messages={"query": {name: ["must not contain NUL characters"] for name in with_nul}})
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:

@@ -87,6 +87,14 @@ def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(api: A
     assert problem["errors"] == {"query": {"stauts": ["Unknown field."]}}
 
 
+def test_a_query_filter_with_a_nul_is_422_naming_it(api: ApiClient) -> None:
+    """PostgreSQL's text holds no NUL: the filter must be refused before it reaches the database."""
+    person = register(api)
+    response = api.get("/api/needs", person.token, district="东城区", station="\x00")
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == {"query": {"station": ["must not contain NUL characters"]}}
+
+
 @pytest.mark.parametrize("name", ["张\x00晓明", "张\ud800晓明"])
 def test_text_the_stores_cannot_keep_is_refused(api: ApiClient, name: str) -> None:
     """A NUL cannot go into PostgreSQL's text (the projector would stall on it), a lone surrogate not into UTF-8."""
