@@ -54,6 +54,7 @@ from api import (
     volunteers,
 )
 from api.auth import load_actor
+from api.clock_lock import advisory_key
 from api.errors import ErrorResponses, problem, register_error_handlers
 from api.schemas import ErrorSchema, PaginationMetadataSchema
 from api.services import Services
@@ -74,7 +75,6 @@ BLUEPRINTS = (
     needs, matching,
 )
 MAX_BODY_BYTES = 1024 * 1024
-SCHEMA_LOCK_KEY = 0x54494D45  # any fixed number; "TIME"
 
 
 def build_services(settings: Settings, *, clock: Any = utcnow) -> Services:
@@ -109,11 +109,12 @@ def _schema_lock(settings: Settings, engine: Engine) -> Iterator[None]:
     "table already exists" (SQLAlchemy checks, then creates)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            key = advisory_key(settings.database_schema, "tables")
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 conn.commit()
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,10 @@ from sqlalchemy import Connection, Engine, text
 log = logging.getLogger(__name__)
 
 
-def advisory_key(schema: str | None) -> int:
-    """A signed 64-bit key for pg_try_advisory_lock, one per schema."""
-    digest = hashlib.sha256(f"timebank-clock:{schema or 'public'}".encode()).digest()
+def advisory_key(schema: str | None, purpose: str = "clock") -> int:
+    """A signed 64-bit key for pg_advisory_lock, one per schema and purpose: deployments in other
+    schemas of the same database never wait on each other."""
+    digest = hashlib.sha256(f"timebank-{purpose}:{schema or 'public'}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

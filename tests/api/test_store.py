@@ -48,3 +48,30 @@ def _start_and_stop(settings: Settings, start: Any, results: Any) -> None:
 def test_workers_starting_together_on_an_empty_store_all_come_up(settings: Settings) -> None:
     """Several gunicorn workers create the tables at the same moment; each must start."""
     assert race_in_processes(_start_and_stop, (settings,), 4) == ["ok"] * 4
+
+
+@postgres_only
+def test_creating_tables_in_one_schema_never_waits_for_another_schema(settings: Settings) -> None:
+    """The start-up lock is per schema: deployments (and test workers) in other schemas go on."""
+    from dataclasses import replace
+    from threading import Thread
+
+    from api.clock_lock import advisory_key
+    from tests.conftest import fresh_schema
+
+    assert advisory_key("tb_x", "tables") != advisory_key("tb_x")  # the clock's lock is another
+    url = os.environ[DATABASE_URL_VAR]
+    with psycopg.connect(url, autocommit=True) as holder, fresh_schema(url) as other:
+        holder.execute("SELECT pg_advisory_lock(%s)", (advisory_key(other, "tables"),))  # the other schema is "starting"
+        outcome: list[str] = []
+        starter = Thread(target=lambda: outcome.append(_start_and_stop_here(settings)), daemon=True)
+        starter.start()
+        starter.join(60)
+        assert outcome == ["ok"]
+        holder.execute("SELECT pg_advisory_unlock(%s)", (advisory_key(other, "tables"),))
+        assert replace(settings, database_schema=other).database_schema == other
+
+
+def _start_and_stop_here(settings: Settings) -> str:
+    build_services(settings).close()
+    return "ok"
