@@ -44,7 +44,7 @@ class LogFacts:
             page = recorder.select_notifications(start, PAGE, inclusive_of_start=False)
             for notification in page:
                 facts.events += 1
-                facts.versions[notification.originator_id].append(notification.originator_version)
+                facts.versions[UUID(str(notification.originator_id))].append(notification.originator_version)
                 facts._note(mapper.to_domain_event(notification))
             if len(page) < PAGE:
                 return facts

@@ -21,6 +21,8 @@ The figures measured are printed (`pytest -s` shows them).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import threading
@@ -31,8 +33,11 @@ from uuid import UUID
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 
+from adapters.idempotency_store import IdempotencyStore
 from api.app import build_services
+from api.services import Services
 from projections import ledger_queries, replay
 from tests.reliability.crash_checks import LogFacts
 from tests.reliability.crash_deployment import STORES, Server, crash_deployment
@@ -130,8 +135,8 @@ def test_acknowledged_commands_survive_sigkill_exactly_once(store: str, tmp_path
                             body["debit_account_id"], body["credit_account_id"], body["minutes"]):
                         missing.append((command.kind, command.identity))
                 elif command.kind == "signup":
-                    shift, volunteer = (UUID(part) for part in command.identity.split("/"))
-                    if facts.signed_up.get((shift, volunteer)) != 1:
+                    shift_id, volunteer_id = (UUID(part) for part in command.identity.split("/"))
+                    if facts.signed_up.get((shift_id, volunteer_id)) != 1:
                         missing.append((command.kind, command.identity))
                 else:
                     claim = IdentityClaim.create_id(app.identity_key("resident_id", command.identity))
@@ -174,3 +179,18 @@ def test_acknowledged_commands_survive_sigkill_exactly_once(store: str, tmp_path
         f"verified {len(sent)}, events {facts.events}, rows compared {sum(replayed.rows.values())}, "
         f"{time.monotonic() - began:.1f} s"
     )
+
+
+@pytest.mark.settings(idempotency_lease_seconds=0.2)
+def test_a_key_left_claimed_by_a_killed_server_is_taken_over_by_the_retry(client: FlaskClient, services: Services) -> None:
+    """A server killed between claiming a key and keeping its answer left the claim "running"; once its
+    lease has passed, the client's retry runs the command (before the fix: 409 "still running" for a day)."""
+    body = json.dumps(TimeBankWorkload("", 0).registration_body(7)).encode()
+    scoped = hashlib.sha256(b"anonymous\nkilled-mid-request").hexdigest()
+    IdempotencyStore(services.engine).claim(scoped, hashlib.sha256(b"POST /api/volunteers?\n" + body).hexdigest())
+    time.sleep(0.3)
+    headers = {"Idempotency-Key": "killed-mid-request"}
+    retried = client.post("/api/volunteers", data=body, content_type="application/json", headers=headers)
+    assert retried.status_code == 201, retried.get_data(as_text=True)
+    again = client.post("/api/volunteers", data=body, content_type="application/json", headers=headers)
+    assert (again.status_code, again.get_json(), again.headers.get("Idempotent-Replayed")) == (201, retried.get_json(), "true")
