@@ -4,6 +4,10 @@ A row per (caller, key), named by a hash of both, never by the key itself. Kept 
 secrets (a registration returns a token) or personal data, so each body is sealed with AES-GCM
 under a key derived from the client's Idempotency-Key: the table alone reveals nothing. Rows are
 forgotten after `KEEP_FOR` (the clock job `forget_idempotency_keys`).
+
+A claim still running long after it was made belongs to a request whose process died (killed,
+crashed, restarted) before it could keep or release the key: `take_over` lets one retry claim it
+again, so the key does not answer "still running" until it is forgotten.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class KeptResponse:
     status: int | None  # None while the first request runs
     headers: dict[str, str]
     sealed_body: bytes | None
+    claimed_at: datetime | None = None
 
     def body(self, key: bytes) -> bytes:
         if not self.sealed_body:
@@ -80,7 +85,21 @@ class IdempotencyStore:
             row = conn.execute(select(idempotency_keys).where(idempotency_keys.c.scoped_key == scoped_key)).first()
         if row is None:
             return None
-        return KeptResponse(row.request_digest, row.status, dict(row.headers or {}), bytes(row.body) if row.body else None)
+        return KeptResponse(
+            row.request_digest, row.status, dict(row.headers or {}), bytes(row.body) if row.body else None, row.created_at,
+        )
+
+    def take_over(self, scoped_key: str, request_digest: str, claimed_before: datetime) -> bool:
+        """Claim again a key whose first request is still running but was claimed before `claimed_before`
+        (its process died); True for the one caller that gets it."""
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(idempotency_keys).where(
+                idempotency_keys.c.scoped_key == scoped_key,
+                idempotency_keys.c.request_digest == request_digest,
+                idempotency_keys.c.status.is_(None),
+                idempotency_keys.c.created_at < claimed_before,
+            ).values(created_at=utcnow())).rowcount
+        return taken == 1
 
     def keep(self, scoped_key: str, status: int, headers: dict[str, str], body: bytes, key: bytes) -> None:
         """Keep the first request's response, its body sealed under `key`."""

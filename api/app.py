@@ -252,7 +252,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         load_actor()
         refuse_undeclared_query_parameters(query_parameters)
 
-    idempotency.install(app, services.engine, services.timebank.idempotency_secret)
+    idempotency.install(app, services.engine, services.timebank.idempotency_secret, settings.idempotency_lease_seconds)
 
     @app.after_request  # registered after the idempotency hooks, so it runs before them
     def _after(response: Response) -> Response:

@@ -4,8 +4,11 @@ The first request with a key runs and its response is kept; a retry with the sam
 same request gets that response again (with `Idempotent-Replayed: true`) and runs nothing; the same
 key with another request is refused with 422. Keys are scoped by the caller (the token's subject,
 or anonymous), so one client cannot replay another's responses. Concurrent duplicates: the first
-to insert its row runs, the others wait for its response. A response of 5xx, or a crash, releases
-the key for a retry. Where and how responses are kept (sealed, forgotten after a day):
+to insert its row runs, the others wait for its response. A response of 5xx, or an exception,
+releases the key for a retry; a claim still running after `lease_seconds` (its process was killed
+before it could answer) is taken over by the next retry, which runs the request again: the
+commands are idempotent themselves (a transfer's id comes from the key, a registration's identity
+claim, a sign-up's roster), so a command that did commit before the crash is not done twice. Where and how responses are kept (sealed, forgotten after a day):
 adapters/idempotency_store.py.
 """
 
@@ -14,18 +17,21 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from datetime import timedelta, timezone
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
 
 from adapters.idempotency_store import IdempotencyStore, KeptResponse, body_key
 from api.errors import problem
+from timebank.clock import utcnow
 
 HEADER = "Idempotency-Key"
 # Visible ASCII, spaces only inside: what survives HTTP header handling unchanged.
 KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$"
 REPLAYED_HEADER = "Idempotent-Replayed"
 WAIT_FOR_RUNNING_SECONDS = 10.0
+LEASE_SECONDS = 30.0  # a claim running longer is abandoned: no request of ours lives that long
 EXEMPT_PREFIXES = ("/api/auth/",)  # logins issue fresh secrets each time: never replayed
 KEPT_HEADERS = ("Location", "X-Event-Position", "Content-Type")
 
@@ -43,8 +49,19 @@ def _replay(kept: KeptResponse, key: bytes) -> Response:
     return response
 
 
-def install(app: Flask, engine: Engine, secret: bytes) -> None:
-    """Register the before/after hooks on the app; `secret` keys the body encryption."""
+def _abandoned(kept: KeptResponse, lease: timedelta) -> bool:
+    claimed = kept.claimed_at
+    if claimed is None:
+        return False
+    if claimed.tzinfo is None:  # SQLite keeps the UTC time without its offset
+        claimed = claimed.replace(tzinfo=timezone.utc)
+    return utcnow() - claimed > lease
+
+
+def install(app: Flask, engine: Engine, secret: bytes, lease_seconds: float = LEASE_SECONDS) -> None:
+    """Register the before/after hooks on the app; `secret` keys the body encryption; a claim running
+    longer than `lease_seconds` is taken to be abandoned by a dead process."""
+    lease = timedelta(seconds=lease_seconds)
     store = IdempotencyStore(engine)
 
     @app.before_request
@@ -59,11 +76,14 @@ def install(app: Flask, engine: Engine, secret: bytes) -> None:
         digest = hashlib.sha256(b"%s %s?%s\n" % (request.method.encode(), request.path.encode(), request.query_string) + request.get_data()).hexdigest()
         key = body_key(secret, client_key)
         if not store.claim(scoped, digest):
-            return _existing(scoped, digest, key)
+            existing = _existing(scoped, digest, key)
+            if existing is not None:
+                return existing
         g.idempotency = (scoped, key)
         return None
 
-    def _existing(scoped: str, digest: str, key: bytes) -> Response:
+    def _existing(scoped: str, digest: str, key: bytes) -> Response | None:
+        """The answer for a key claimed before: the kept response, a refusal, or None when this request took the key over."""
         deadline = time.monotonic() + WAIT_FOR_RUNNING_SECONDS
         while True:
             kept = store.find(scoped)
@@ -73,6 +93,8 @@ def install(app: Flask, engine: Engine, secret: bytes) -> None:
                 return problem(422, "this Idempotency-Key was already used with a different request", HEADER, location="headers")
             if kept.status is not None:
                 return _replay(kept, key)
+            if _abandoned(kept, lease) and store.take_over(scoped, digest, utcnow() - lease):
+                return None
             if time.monotonic() > deadline:
                 response = problem(409, "a request with this Idempotency-Key is still running; retry shortly", HEADER, location="headers")
                 response.headers["Retry-After"] = "1"

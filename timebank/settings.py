@@ -44,6 +44,8 @@ class Settings:
     read_wait_seconds: float = field(default=5.0, metadata=_env("TIMEBANK_READ_WAIT_SECONDS", float))
     # projector polling (PostgreSQL also wakes it on NOTIFY)
     poll_interval_seconds: float = field(default=0.02, metadata=_env("TIMEBANK_POLL_INTERVAL_SECONDS", float))
+    # a request holding an Idempotency-Key longer than this is taken to have died with its process
+    idempotency_lease_seconds: float = field(default=30.0, metadata=_env("TIMEBANK_IDEMPOTENCY_LEASE_SECONDS", float))
     # how often a standby clock (a second `timebank clock`, or `serve` beside one) tries to take over
     clock_retry_seconds: float = field(default=15.0, metadata=_env("TIMEBANK_CLOCK_RETRY_SECONDS", float))
     # for the eventsourcing library; no variable of its own

@@ -38,3 +38,19 @@ def test_a_kept_body_opens_only_with_the_clients_key(store: IdempotencyStore) ->
     assert kept.body(key) == '{"token": "令牌"}'.encode()
     with pytest.raises(InvalidTag):
         kept.body(body_key(b"secret", "client-key-2"))
+
+
+def test_a_claim_left_running_by_a_dead_process_is_taken_over_once(store: IdempotencyStore) -> None:
+    from datetime import timedelta
+
+    from timebank.clock import utcnow
+
+    assert store.claim("scoped", "digest")
+    kept = store.find("scoped")
+    assert kept is not None and kept.claimed_at is not None
+    assert not store.take_over("scoped", "digest", utcnow() - timedelta(minutes=1))  # still within its lease
+    assert not store.take_over("scoped", "other digest", utcnow() + timedelta(seconds=1))  # another request
+    assert store.take_over("scoped", "digest", utcnow() + timedelta(seconds=1))
+    assert not store.take_over("scoped", "digest", utcnow() - timedelta(seconds=1))  # the second retry finds it fresh
+    store.keep("scoped", 201, {}, b"{}", body_key(b"secret", "k"))
+    assert not store.take_over("scoped", "digest", utcnow() + timedelta(seconds=1))  # answered: never taken over
