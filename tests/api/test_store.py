@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import psycopg
+import pytest
 
 from api.app import build_services
 from api.services import Services
@@ -45,6 +46,7 @@ def _start_and_stop(settings: Settings, start: Any, results: Any) -> None:
         results.put("ok")
 
 
+@pytest.mark.fresh_store
 def test_workers_starting_together_on_an_empty_store_all_come_up(settings: Settings) -> None:
     """Several gunicorn workers create the tables at the same moment; each must start."""
     assert race_in_processes(_start_and_stop, (settings,), 4) == ["ok"] * 4
