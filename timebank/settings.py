@@ -157,6 +157,9 @@ class Settings:
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
+            # Check a pooled connection before use: after a database restart the pool holds dead
+            # ones, which would each fail a request instead of being replaced.
+            "POSTGRES_PRE_PING": "y",
         }
         if self.database_schema:
             env["POSTGRES_SCHEMA"] = self.database_schema
