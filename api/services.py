@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import psycopg_pool
 from flask import current_app
 from sqlalchemy import Connection, Engine
 
@@ -34,6 +36,7 @@ class Services:
     code_sender: Callable[[str, str], None] = field(default=lambda phone, code: _log_code(phone, code))
     oidc: OidcVerifier | None = None  # an external OpenID Connect provider, when configured
     audit: AuditLog | None = None  # the sealed sequence, checkpoints and proofs (audit/)
+    _checking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send_code(self, phone: str, code: str) -> None:
         self.code_sender(phone, code)
@@ -52,6 +55,25 @@ class Services:
             self.projector.wait_for(min_position, self.settings.read_wait_seconds)
         with self.engine.connect() as conn:
             yield conn
+
+    def drop_broken_connections(self) -> None:
+        """After a request met an outage: test the event store's idle pooled connections now and
+        replace the dead ones, instead of letting each of them fail a later request (a restarted
+        PostgreSQL leaves the whole pool dead). In the background, one check at a time. The read
+        models' engine needs nothing: SQLAlchemy pings before use and drops a dead pool at once."""
+        pool = getattr(getattr(self.timebank.recorder, "datastore", None), "pool", None)
+        if not isinstance(pool, psycopg_pool.ConnectionPool) or not self._checking.acquire(blocking=False):
+            return
+
+        def check() -> None:
+            try:
+                pool.check()
+            except Exception:  # noqa: BLE001 - the pool is closing, or the store is still down: the next outage checks again
+                log.info("checking the event store's connections failed", exc_info=True)
+            finally:
+                self._checking.release()
+
+        threading.Thread(target=check, name="pool-check", daemon=True).start()
 
     def close(self) -> None:
         self.projector.stop()

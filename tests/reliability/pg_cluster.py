@@ -30,10 +30,11 @@ def _pg_bin() -> Path | None:
 class PrivateCluster:
     """A PostgreSQL cluster in a temporary directory, on a free port, that a test may stop and restart."""
 
-    def __init__(self, root: Path, bin_dir: Path) -> None:
+    def __init__(self, root: Path, bin_dir: Path, data_on: Path | None = None) -> None:
         self.root = root
         self.bin = bin_dir
-        self.data = root / "data"
+        self.data = (data_on or root) / "data"
+        self.wal = root / "wal" if data_on else None
         self.log = root / "postgres.log"
         self.port = free_port()
 
@@ -47,7 +48,8 @@ class PrivateCluster:
         )
 
     def init(self) -> None:
-        result = self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        waldir = ["--waldir", str(self.wal)] if self.wal else []
+        result = self._run("initdb", "-D", str(self.data), *waldir, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr}")
 
@@ -71,19 +73,24 @@ class PrivateCluster:
 
 
 @contextmanager
-def private_cluster() -> Iterator[PrivateCluster]:
-    """A running private cluster, stopped and removed afterwards; skips the test if one cannot be made."""
+def private_cluster(data_on: Path | None = None) -> Iterator[PrivateCluster]:
+    """A running private cluster, stopped and removed afterwards; skips the test if one cannot be made.
+
+    `data_on`: a directory (e.g. a small tmpfs) for the data files; the WAL then stays in a
+    temporary directory, so filling `data_on` fails writes without making PostgreSQL panic."""
     bin_dir = _pg_bin()
     if bin_dir is None or shutil.which("runuser") is None:
         pytest.skip("a private PostgreSQL cluster needs /usr/lib/postgresql/*/bin/initdb and runuser")
     # Not under pytest's tmp_path: it is private to root, and the cluster runs as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="tb-pg-"))
     try:
-        shutil.chown(root, user="postgres")
+        for directory in (root, data_on):
+            if directory is not None:
+                shutil.chown(directory, user="postgres")
     except (LookupError, PermissionError) as error:
         shutil.rmtree(root, ignore_errors=True)
         pytest.skip(f"cannot hand a directory to the postgres user: {error}")
-    cluster = PrivateCluster(root, bin_dir)
+    cluster = PrivateCluster(root, bin_dir, data_on)
     try:
         try:
             cluster.init()
@@ -95,6 +102,8 @@ def private_cluster() -> Iterator[PrivateCluster]:
         if (cluster.data / "postmaster.pid").exists():
             cluster._run("pg_ctl", "stop", "-D", str(cluster.data), "-m", "immediate", "-w", "-t", "30")
         shutil.rmtree(root, ignore_errors=True)
+        if data_on is not None:
+            shutil.rmtree(cluster.data, ignore_errors=True)
 
 
 def with_database(url: str, dbname: str) -> str:
