@@ -76,19 +76,25 @@ class SqliteReadOnly:
     As root, file permissions do not stop writes, and a mounted file system with files open for
     writing cannot be remounted read-only; query_only is SQLite's own read-only switch."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, only: str | None = None) -> None:
+        """`only`: the file name of the one database to switch (e.g. the read models'); all if None."""
         self.read_only = False
+        self.only = only
         self._connections: list[sqlite3.Connection] = []  # sqlite3 connections take no weak references
         connect = sqlite3.connect
 
         def tracked(*args: Any, **kwargs: Any) -> sqlite3.Connection:
             conn = connect(*args, **kwargs)
+            target = str(kwargs.get("database", args[0] if args else ""))
+            if self.only is not None and not target.endswith(self.only):
+                return conn
             self._connections.append(conn)
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
             return conn
 
-        monkeypatch.setattr(sqlite3, "connect", tracked)
+        monkeypatch.setattr(sqlite3, "connect", tracked)  # eventsourcing's
+        monkeypatch.setattr(sqlite3.dbapi2, "connect", tracked)  # SQLAlchemy's (pysqlite imports dbapi2)
 
     def _switch(self, on: bool) -> None:
         self.read_only = on

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -202,3 +203,26 @@ def _tmp_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite only: on PostgreSQL events and views share one database; "
+                    "test_database_outage's restart test shows the projector going on after an outage there")
+def test_the_projector_waits_out_a_read_only_view_store_and_catches_up(clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event log takes a command while the views cannot be written: reads that must see it
+    answer 503 (the views lag), the projector's thread keeps trying, and catches up once the views
+    can be written again, without a restart."""
+    views = SqliteReadOnly(monkeypatch, only="readmodels.sqlite")
+    settings = _settings(tmp_path)
+    with running(settings, clock) as (api, walk):
+        volunteer = walk.volunteer(name="郑和")
+        views.inject()
+        try:
+            record_id = walk.declared(volunteer, minutes=25)  # only the event store is written
+            lagging = api.get(f"/api/service-records/{record_id}", volunteer.token)
+            assert expect(lagging, 503)["field"] == "min_position" and lagging.headers["Retry-After"]
+            time.sleep(1.5)  # the projector meets the fault more than once (it retries every second)
+            assert walk.services.projector._thread is not None and walk.services.projector._thread.is_alive()
+        finally:
+            views.lift()
+        assert walk.record(record_id, volunteer.token)["service_minutes"] == 25
+        assert min(walk.services.projector.positions().values()) == walk.event_count()
