@@ -246,7 +246,7 @@ def test_a_postgresql_restart_under_load_answers_503_never_500_and_recovers_by_i
         deployment = Deployment(tmp_path, cluster.url())
         deployment.env.update({"PYTHONPATH": str(ROOT), "TIMEBANK_RATE_LIMIT": "1000000/minute", "TIMEBANK_READ_WAIT_SECONDS": "5"})
         admin_token = deployment.cli("tokens", "create", "--role", "admin").strip()
-        with deployment.server("--no-clock") as base:
+        with deployment.server() as base:  # with its clock, as in production
             tokens, project_id = _cast(base, admin_token, volunteers=3)
             load = Load(base, tokens, project_id)
             threads = [threading.Thread(target=load.worker, args=(t,), daemon=True) for t in tokens]
