@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,15 +30,12 @@ import pytest
 import requests
 import sqlalchemy.exc
 from eventsourcing import persistence
-from flask.testing import FlaskClient
 
-from api.app import create_app
 from api.services import Services
 from tests.api.conftest import ApiClient, Walk, expect
-from tests.conftest import Clock, postgres_only
+from tests.conftest import postgres_only
 from tests.e2e.server import Deployment, free_port
 from tests.reliability.pg_cluster import private_cluster
-from timebank.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SOAK = os.environ.get("TIMEBANK_SOAK") == "1"
@@ -120,21 +117,6 @@ OUTAGES: dict[str, tuple[Callable[[], Exception], str, str]] = {
 
 
 # In process: the error table ----------------------------------------------------------------------
-@pytest.fixture
-def api(settings: Settings, services: Services) -> Iterator[ApiClient]:
-    services.projector.start(0.01)
-    try:
-        client: FlaskClient = create_app(settings, services=services).test_client()
-        yield ApiClient(client)
-    finally:
-        services.projector.stop()
-
-
-@pytest.fixture
-def walk(api: ApiClient, services: Services, clock: Clock) -> Walk:
-    return Walk(api, services, clock)
-
-
 def fail_with(error: Exception) -> Callable[..., Any]:
     def raising(*args: Any, **kwargs: Any) -> Any:
         raise error
