@@ -40,6 +40,7 @@ from tests.reliability.pg_cluster import private_cluster
 ROOT = Path(__file__).resolve().parents[2]
 SOAK = os.environ.get("TIMEBANK_SOAK") == "1"
 CLIENT_TIMEOUT = 15.0  # seconds; a request that takes longer counts as a hang
+RECOVERY_BOUND = 5.0  # seconds from the store being back to the first command taken (psycopg_pool's backoff alone took 20)
 
 
 # Real driver errors ------------------------------------------------------------------------------
@@ -270,7 +271,7 @@ def test_a_postgresql_restart_under_load_answers_503_never_500_and_recovers_by_i
             assert not bad, f"{len(bad)} answers neither 2xx nor 503, e.g. {bad[:5]}\n{_server_log(tmp_path)}"
             assert all(o.retry_after for o in load.outcomes if o.status == 503), "a 503 without Retry-After"
             assert statuses[503] > 0, "the outages were never seen: the test did not test anything"
-            assert all(took is not None for _, took in recoveries), f"no command succeeded after the store came back: {recoveries}"
+            assert all(took is not None and took <= RECOVERY_BOUND for _, took in recoveries), f"slow or no recovery: {recoveries}"
             assert max(o.took for o in load.outcomes) < CLIENT_TIMEOUT
             # Every acknowledged declaration is there, and the views caught up without a restart.
             last = max((p for _, p in load.acknowledged.values()), default=0)
