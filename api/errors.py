@@ -21,7 +21,6 @@ from eventsourcing.persistence import ConnectionUnavailableError, PersistenceErr
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from api.services import services
 from projections.runner import ProjectionLagging
 from timebank.domain.errors import (
     ConcurrencyConflict,
@@ -156,7 +155,6 @@ def infrastructure_failure(error: BaseException) -> Outage | None:
 
 
 def outage_response(outage: Outage) -> Response:
-    services().drop_broken_connections()
     response = problem(503, outage.message, reason=outage.reason, retry_after=outage.retry_after)
     response.headers["Retry-After"] = str(outage.retry_after)
     return response

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg_pool
 from flask import current_app
@@ -38,7 +36,6 @@ class Services:
     code_sender: Callable[[str, str], None] = field(default=lambda phone, code: _log_code(phone, code))
     oidc: OidcVerifier | None = None  # an external OpenID Connect provider, when configured
     audit: AuditLog | None = None  # the sealed sequence, checkpoints and proofs (audit/)
-    _checking: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def send_code(self, phone: str, code: str) -> None:
         self.code_sender(phone, code)
@@ -59,36 +56,13 @@ class Services:
             yield conn
 
     def __post_init__(self) -> None:
-        pool = self._event_store_pool()
-        if pool is not None:
+        pool = getattr(getattr(self.timebank.recorder, "datastore", None), "pool", None)
+        if isinstance(pool, psycopg_pool.ConnectionPool):
             # psycopg_pool retries a lost connection with backoff (1, 2, 4, 8 ... s) for 5 minutes, and
             # while it does, waiting requests start no new attempt: a PostgreSQL back after 14 s down
             # was used only 8 to 20 s later. Giving up after 2 s lets the next request that waits for
             # a connection start a fresh attempt at once (the pool grows again on demand).
             pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
-
-    def _event_store_pool(self) -> psycopg_pool.ConnectionPool[Any] | None:
-        pool = getattr(getattr(self.timebank.recorder, "datastore", None), "pool", None)
-        return pool if isinstance(pool, psycopg_pool.ConnectionPool) else None
-
-    def drop_broken_connections(self) -> None:
-        """After a request met an outage: test the event store's idle pooled connections now and
-        replace the dead ones, instead of letting each of them fail a later request (a restarted
-        PostgreSQL leaves the whole pool dead). In the background, one check at a time. The read
-        models' engine needs nothing: SQLAlchemy pings before use and drops a dead pool at once."""
-        pool = self._event_store_pool()
-        if pool is None or not self._checking.acquire(blocking=False):
-            return
-
-        def check() -> None:
-            try:
-                pool.check()
-            except Exception:  # noqa: BLE001 - the pool is closing, or the store is still down: the next outage checks again
-                log.info("checking the event store's connections failed", exc_info=True)
-            finally:
-                self._checking.release()
-
-        threading.Thread(target=check, name="pool-check", daemon=True).start()
 
     def close(self) -> None:
         self.projector.stop()
