@@ -61,7 +61,7 @@ class ErrorResponses(BasePlugin):
 
     401 comes from a missing or bad token (even a public operation refuses a bad one); 403, 404, 409,
     422 and 503 from STATUS_OF and ProjectionLagging (422 also from arguments, 503 also from a read's
-    wait); 400 and 413 from the request body. Responses an operation documents itself are kept.
+    wait and from a store that is unreachable, read-only or full); 400 and 413 from the request body. Responses an operation documents itself are kept.
     """
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
