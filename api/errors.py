@@ -6,12 +6,20 @@ Shape: {"code": 422, "status": "Unprocessable Entity", "message": "...", "field"
 
 from __future__ import annotations
 
+import errno
+import logging
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from apispec import BasePlugin
+from eventsourcing.persistence import ConnectionUnavailableError, PersistenceError
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from projections.runner import ProjectionLagging
 from timebank.domain.errors import (
@@ -26,6 +34,8 @@ from timebank.domain.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -51,7 +61,7 @@ class ErrorResponses(BasePlugin):
 
     401 comes from a missing or bad token (even a public operation refuses a bad one); 403, 404, 409,
     422 and 503 from STATUS_OF and ProjectionLagging (422 also from arguments, 503 also from a read's
-    wait); 400 and 413 from the request body. Responses an operation documents itself are kept.
+    wait and from a store that is unreachable, read-only or full); 400 and 413 from the request body. Responses an operation documents itself are kept.
     """
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -73,6 +83,80 @@ def problem(code: int, message: str, field: str | None = None, location: str = "
     body.update(extra)
     response = jsonify(body)
     response.status_code = code
+    return response
+
+
+@dataclass(frozen=True)
+class Outage:
+    """An infrastructure failure: the store cannot serve now, through no fault of the request."""
+
+    reason: str
+    message: str
+    retry_after: int  # seconds, for the Retry-After header
+
+
+UNREACHABLE = Outage("store_unavailable", "the database is unavailable (restarting or unreachable); retry shortly", 5)
+READ_ONLY = Outage("store_read_only", "the database is read-only for now and cannot take changes; retry later", 30)
+FULL = Outage("store_full", "the database's disk is full and cannot take changes; retry later", 30)
+
+# SQLite primary result codes (the low byte of `sqlite_errorcode`) that are the store's trouble, not the request's.
+_SQLITE_OUTAGES = {13: FULL, 8: READ_ONLY, 5: UNREACHABLE, 6: UNREACHABLE, 7: UNREACHABLE, 10: UNREACHABLE, 14: UNREACHABLE, 15: UNREACHABLE}
+# PostgreSQL SQLSTATEs, by class: 08 connection, 53 insufficient resources, 57 operator intervention
+# (admin shutdown, cannot connect now), 58 system error (I/O); 25006 is a read-only transaction.
+_PG_OUTAGES = {"25006": READ_ONLY, "53100": FULL}
+_PG_OUTAGE_CLASSES = ("08", "53", "57", "58")
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, what it wraps (SQLAlchemy's `orig`) and its causes, each once."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
+
+
+def _classify(error: BaseException) -> Outage | None:
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is not None:
+            return _SQLITE_OUTAGES.get(code & 0xFF)
+        text = str(error)
+        return FULL if "is full" in text else READ_ONLY if "readonly database" in text else None
+    if isinstance(error, psycopg.Error):
+        state = error.sqlstate
+        if state is None:  # no answer from a server: refused, lost, or no pooled connection in time
+            return UNREACHABLE if isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError)) else None
+        return _PG_OUTAGES.get(state) or (UNREACHABLE if state.startswith(_PG_OUTAGE_CLASSES) else None)
+    if isinstance(error, OSError) and not isinstance(error, ConnectionError):
+        return {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EROFS: READ_ONLY, errno.EIO: UNREACHABLE}.get(error.errno or 0)
+    if isinstance(error, (ConnectionUnavailableError, sqlalchemy.exc.TimeoutError)):
+        return UNREACHABLE  # no connection free in time (eventsourcing's pool, SQLAlchemy's)
+    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+        return UNREACHABLE
+    return None
+
+
+def infrastructure_failure(error: BaseException) -> Outage | None:
+    """The outage behind an error, or None when it is not the store's trouble (a bug, a conflict).
+
+    Drivers say what happened (SQLite's result code, PostgreSQL's SQLSTATE); eventsourcing and
+    SQLAlchemy wrap them, so the whole chain of causes is read, the driver's own error first.
+    """
+    chain = list(_causes(error))
+    drivers = [e for e in chain if isinstance(e, (sqlite3.Error, psycopg.Error, OSError))]
+    # When a driver's error is there, it decides: e.g. a unique violation is never an outage.
+    return next((o for o in map(_classify, drivers or chain) if o is not None), None)
+
+
+def outage_response(outage: Outage) -> Response:
+    response = problem(503, outage.message, reason=outage.reason, retry_after=outage.retry_after)
+    response.headers["Retry-After"] = str(outage.retry_after)
     return response
 
 
@@ -126,6 +210,25 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, f"{error}; retry shortly", "min_position", location="query", reached_position=error.reached)
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.errorhandler(PersistenceError)  # eventsourcing's wrapping of the drivers' errors
+    @app.errorhandler(sqlalchemy.exc.SQLAlchemyError)
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(psycopg.Error)
+    @app.errorhandler(OSError)
+    def _store_error(error: Exception) -> Response:
+        outage = infrastructure_failure(error)
+        if outage is None:
+            raise error  # a bug or an integrity error, not an outage: Flask logs it and answers 500
+        log.warning("%s %s: %s (%s: %s)", request.method, request.path, outage.reason, type(error).__name__, error)
+        return outage_response(outage)
+
+    @app.errorhandler(InternalServerError)
+    def _internal_error(error: InternalServerError) -> Response:
+        # Errors outside the view (an after-request hook, e.g. keeping an idempotent response) land here.
+        original = error.original_exception
+        outage = infrastructure_failure(original) if original is not None else None
+        return outage_response(outage) if outage else _http_error(error)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
