@@ -11,6 +11,7 @@ reproduces with the same examples.
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Any
 from uuid import uuid4
 
@@ -98,11 +99,37 @@ def within_the_log(case: Any, services: Services) -> None:
         case.query["min_position"] = position % ((services.timebank.recorder.max_notification_id() or 0) + 1)
 
 
-@fuzz_schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-def test_every_operation_keeps_its_contract(case: Any, services: Services) -> None:
-    """The projector follows the log in the background (the `client` fixture), as in production."""
-    within_the_log(case, services)
-    fresh_idempotency_key(case)
-    excluded = [getattr(schemathesis.checks, name) for name in EXCLUDED.get(case.operation.label, {})]
-    case.call_and_validate(excluded_checks=excluded)
+# The operations are fuzzed in shards, each a test of its own, so that the suite's workers
+# (pytest-xdist) share the fuzzing; every operation falls in exactly one shard.
+SHARDS = 8
+
+
+def in_shard(shard: int) -> Any:
+    def matches(context: Any) -> bool:
+        return zlib.crc32(context.operation.label.encode()) % SHARDS == shard
+
+    return matches
+
+
+def contract_test(shard: int) -> Any:
+    @fuzz_schema.include(in_shard(shard)).parametrize()
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    def test_every_operation_keeps_its_contract(case: Any, services: Services) -> None:
+        """The projector follows the log in the background (the `client` fixture), as in production."""
+        within_the_log(case, services)
+        fresh_idempotency_key(case)
+        excluded = [getattr(schemathesis.checks, name) for name in EXCLUDED.get(case.operation.label, {})]
+        case.call_and_validate(excluded_checks=excluded)
+
+    return test_every_operation_keeps_its_contract
+
+
+for _shard in range(SHARDS):
+    globals()[f"test_every_operation_keeps_its_contract_shard_{_shard}"] = contract_test(_shard)
+
+
+def test_every_operation_falls_in_exactly_one_shard(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    labels = [f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item if method != "parameters"]
+    shards = [zlib.crc32(label.encode()) % SHARDS for label in labels]
+    assert len(labels) > 50 and all(shards.count(n) > 0 for n in range(SHARDS))
