@@ -37,9 +37,9 @@ def _svg(draw: Callable[[Any, Any, str], None], lang: str, width: float = 8.0, h
 
     lang = chart_language(lang)
     with _lock:
-        params = {"svg.fonttype": "path", "svg.hashsalt": "timebank", "font.family": "sans-serif",
+        params: dict[str, Any] = {"svg.fonttype": "path", "svg.hashsalt": "timebank", "font.family": "sans-serif",
                   "font.sans-serif": [*([cjk_font()] if cjk_font() else []), "DejaVu Sans"], "axes.unicode_minus": False}
-        with matplotlib.rc_context(params):
+        with matplotlib.rc_context(params):  # type: ignore[arg-type]
             figure = Figure(figsize=(width, height), dpi=100)
             axes = figure.subplots()
             draw(figure, axes, lang)

@@ -73,7 +73,8 @@ def need(organization_id: UUID, need_id: UUID) -> str:
         found = matching_queries.need(conn, need_id)
         if found is None or found["organization_id"] != organization_id:
             raise NotFound(f"need {need_id} not found", field="need_id")
-        ranked = candidates(services(), conn, found, services().timebank.clock(), 20)["candidates"]
+        ranked = [{**c, "volunteer_id": UUID(str(c["volunteer_id"]))}
+                  for c in candidates(services(), conn, found, services().timebank.clock(), 20)["candidates"]]
         proposals, _ = matching_queries.proposals_page(conn, need_id=need_id, limit=100, offset=0)
         numbers = queries.roster_people(conn, [c["volunteer_id"] for c in [*ranked, *proposals]])
     number = {vid: p["volunteer_number"] for vid, p in numbers.items()}
@@ -128,7 +129,7 @@ def _decide_in_bulk() -> tuple[list[dict[str, Any]], int]:
     if action == "reject" and not reason:
         flash(web.t("bulk.reason_needed"), "error")
         return [], 422
-    outcomes = []
+    outcomes: list[dict[str, Any]] = []
     for record_id in ids:
         try:
             if action == "confirm":
@@ -139,7 +140,7 @@ def _decide_in_bulk() -> tuple[list[dict[str, Any]], int]:
         except DomainError as error:
             outcomes.append({"id": record_id, "done": False, "outcome": web.t("bulk.failed"), "message": error.message,
                              "forbidden": isinstance(error, Forbidden)})
-    done = sum(o["done"] for o in outcomes)
+    done = sum(1 for o in outcomes if o["done"])
     flash(web.t("bulk.summary", count=len(outcomes), done=done, failed=len(outcomes) - done), "ok" if done == len(outcomes) else "error")
     return outcomes, 200 if done else 403 if all(o["forbidden"] for o in outcomes) else 422
 

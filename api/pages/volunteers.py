@@ -7,6 +7,7 @@ from uuid import UUID
 
 from flask import Response, flash, render_template, request
 from sqlalchemy import Connection
+from werkzeug.wrappers import Response as Redirect
 
 from api.certificate_pdf import render as render_pdf
 from api.certificates import present
@@ -74,7 +75,7 @@ def find_shifts() -> str:
 
 @blp.route("/me/shifts/<uuid:shift_id>/sign-up", methods=["POST"])
 @web.login_required
-def sign_up(shift_id: UUID) -> Response:
+def sign_up(shift_id: UUID) -> Redirect:
     actor, volunteer_id = _volunteer()
     services().timebank.sign_up(actor, shift_id, volunteer_id)
     flash(web.t("signed_up"))

@@ -10,7 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import ApiClient, Walk, api, client, walk  # noqa: F401  (fixtures)
+from tests.api.conftest import ApiClient
+from tests.api.conftest import api as api  # noqa: F401  (fixtures of the API specifications, reused)
+from tests.api.conftest import client as client
+from tests.api.conftest import walk as walk
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -18,11 +21,14 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 class Browser:
     """A Flask test client of its own (its own cookie jar), reading pages as HTML."""
 
-    def __init__(self, client: FlaskClient, api: ApiClient) -> None:
-        self.client = client
-        self.api = api
+    def __init__(self, test_client: FlaskClient, positions: ApiClient) -> None:
+        self.client = test_client
+        self.api = positions
 
     def get(self, path: str, **query: Any) -> TestResponse:
+        """GET as a browser, once the views include the last command seen (by the API or a page)."""
+        if self.api.position:
+            self.client.application.extensions["timebank"].projector.wait_for(self.api.position, 10)
         return self.client.get(path, query_string=query, headers={"Accept": "text/html"})
 
     def page(self, path: str, status: int = 200, **query: Any) -> str:
