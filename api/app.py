@@ -42,6 +42,7 @@ from api import (
     member_units,
     needs,
     organizations,
+    pages,
     places,
     problems,
     projects,
@@ -266,8 +267,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     def docs_assets(filename: str) -> Response:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
+    pages.install(app, services)  # the people's pages (api/pages/); `/` answers browsers with its landing page
+
     @app.get("/")
-    def index() -> Response:
+    def index() -> Response | str:
+        if pages.wants_html():
+            return pages.landing()
         return jsonify({"service": "volunteer time bank", "docs": "/docs", "openapi": "/openapi.json"})
 
     return app
