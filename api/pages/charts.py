@@ -63,10 +63,13 @@ def hours_chart(rows: list[dict[str, Any]], lang: str) -> bytes:
         months = sorted({r["month"] for r in rows})
         districts = sorted({r["district"] for r in rows})
         bottom = [0.0] * len(months)
-        for district in districts:
+        from matplotlib import colormaps
+
+        palette = colormaps["tab20"]  # 17 districts: ten colours would repeat
+        for i, district in enumerate(districts):
             values = [sum(r["minutes"] for r in rows if r["month"] == m and r["district"] == district) / 60 for m in months]
             name = district if lang == "zh" else _romanized(district)
-            axes.bar(months, values, bottom=bottom, label=name)
+            axes.bar(months, values, bottom=bottom, label=name, color=palette(i % palette.N))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         axes.set_title(label("chart.hours", lang))
         axes.set_ylabel(label("hours", lang))
