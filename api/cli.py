@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -23,10 +22,19 @@ def _settings(data_dir: str | None = None) -> Settings:
 
 
 @click.group()
-@click.option("--log-level", default=os.environ.get("TIMEBANK_LOG_LEVEL", "INFO"), show_default=True)
-def main(log_level: str) -> None:
-    """Volunteer time bank: service hours as immutable events."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+@click.option("--log-level", default=os.environ.get("TIMEBANK_LOG_LEVEL", "INFO"), show_default=True,
+              help="Log level (TIMEBANK_LOG_LEVEL).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=os.environ.get("TIMEBANK_LOG_FORMAT", "text"),
+              show_default=True, help="text: human-readable lines; json: one JSON object per line with the request id (TIMEBANK_LOG_FORMAT).")
+def main(log_level: str, log_format: str) -> None:
+    """Volunteer time bank: service hours as immutable events.
+
+    Run `timebank serve --demo` to try it (blocks until Ctrl-C); in production run gunicorn
+    (api.wsgi:app), one `timebank projector` and one `timebank clock` (docs/DEPLOY.md).
+    """
+    from api.observability import configure_logging
+
+    configure_logging(log_level, log_format)
 
 
 @main.command()

@@ -96,6 +96,9 @@ POLICY: dict[Row, frozenset[str]] = {
     # Public: no token needed.
     ("/", "GET", "service index"): ANYONE,
     ("/api/health", "GET", "liveness"): ANYONE,
+    ("/healthz", "GET", "liveness probe"): ANYONE,
+    ("/readyz", "GET", "readiness probe"): ANYONE,
+    ("/metrics", "GET", "Prometheus metrics"): ANYONE,
     ("/api/rules", "GET", "the rule sets"): MEMBERS,  # members read them; a token like everything but registration and logins
     ("/openapi.json", "GET", "OpenAPI document"): ANYONE,
     ("/docs", "GET", "Swagger UI"): ANYONE,
@@ -275,6 +278,9 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
     for row, action, holders in [
         (("/", "GET", "service index"), "public", {}),
         (("/api/health", "GET", "liveness"), "public", {}),
+        (("/healthz", "GET", "liveness probe"), "public", {}),
+        (("/readyz", "GET", "readiness probe"), "public", {}),
+        (("/metrics", "GET", "Prometheus metrics"), "public", {}),
         (("/api/rules", "GET", "the rule sets"), "rules.read", {}),
         (("/openapi.json", "GET", "OpenAPI document"), "public", {}),
         (("/docs", "GET", "Swagger UI"), "public", {}),
@@ -794,6 +800,9 @@ def _acceptance(exchange_id: str, helper_id: str) -> Call:
 # How each row's request is made, on fresh objects. Keyed like POLICY.
 SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/", "GET", "service index"): lambda c: Call("/"),
+    ("/healthz", "GET", "liveness probe"): lambda c: Call("/healthz"),
+    ("/readyz", "GET", "readiness probe"): lambda c: Call("/readyz"),
+    ("/metrics", "GET", "Prometheus metrics"): lambda c: Call("/metrics"),
     ("/api/admin/jobs", "GET", "the clock's jobs"): lambda c: Call("/api/admin/jobs"),
     ("/api/incentives", "POST", "an incentive of the organization"):
         lambda c: Call("/api/incentives", {**INCENTIVE, "organization_id": c.walk.organization_id}),
