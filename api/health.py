@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import public
-from api.schemas import MinPositionArgs
 from api.observability import Metrics
+from api.schemas import MinPositionArgs
 from api.services import Services, services
 
 RETRY_AFTER_SECONDS = 5

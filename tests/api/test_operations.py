@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+
 import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
