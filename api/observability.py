@@ -41,9 +41,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+def configure_logging(level: str = "INFO", fmt: str = "text", *, force: bool = False) -> None:
     """One handler on stderr for the whole process: human-readable lines, or with fmt="json" one JSON
-    object per line (time, level, logger, message, request_id and any `extra` fields)."""
+    object per line (time, level, logger, message, request_id and any `extra` fields).
+
+    Like logging.basicConfig, it leaves a root logger that others configured (a test runner, a host
+    process) alone unless forced."""
+    if fmt not in ("text", "json"):
+        raise ValueError("TIMEBANK_LOG_FORMAT must be 'text' or 'json'")
+    root = logging.getLogger()
+    if root.handlers and not force and not all(getattr(h, "timebank", False) for h in root.handlers):
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
     if fmt == "json":
@@ -53,11 +61,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         ))
-    elif fmt == "text":
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     else:
-        raise ValueError("TIMEBANK_LOG_FORMAT must be 'text' or 'json'")
-    root = logging.getLogger()
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.timebank = True  # type: ignore[attr-defined]
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Our access line replaces werkzeug's (which would log each request a second time, query string and all).

@@ -149,7 +149,7 @@ def test_one_access_line_per_request_with_id_actor_kind_and_no_token_or_query(
 def test_json_log_lines_carry_the_request_id_of_their_request(idle_client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
-    configure_logging("INFO", "json")
+    configure_logging("INFO", "json", force=True)
     try:
         idle_client.get("/healthz", headers={"X-Request-ID": "trace-7"})
         logging.getLogger("outside").warning("no request here")
