@@ -89,7 +89,7 @@ def test_metrics_count_requests_commands_projection_lag_and_job_runs(walk: Walk,
     expect(walk.confirm(record_id), 409)
     job_runs.run_and_record(services.engine, "expire_records", lambda: 3, clock)
     job_runs.run_and_record(services.engine, "broken", lambda: 1 // 0, clock)
-    walk.api.get("/api/health")  # the views have caught up with the confirmation
+    walk.record(record_id)  # waits (min_position) until the views include the last command
 
     response = walk.api.client.get("/metrics")
     assert response.status_code == 200
