@@ -41,6 +41,15 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """Human-readable lines; a request's lines end with its id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [request {request_id}]" if request_id else line
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text", *, force: bool = False) -> None:
     """One handler on stderr for the whole process: human-readable lines, or with fmt="json" one JSON
     object per line (time, level, logger, message, request_id and any `extra` fields).
@@ -62,7 +71,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", *, force: bool = F
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         ))
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(TextFormatter(TEXT_FORMAT))
     handler.timebank = True  # type: ignore[attr-defined]
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -171,3 +171,20 @@ def test_an_unknown_log_format_is_refused() -> None:
     with pytest.raises(ValueError, match="TIMEBANK_LOG_FORMAT"):
         configure_logging("INFO", "xml")
     assert RequestIdFilter().filter(logging.LogRecord("x", logging.INFO, "", 0, "m", None, None))
+
+
+def test_text_log_lines_end_with_the_request_id_of_their_request(idle_client: FlaskClient, capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("INFO", "text", force=True)
+    try:
+        idle_client.get("/healthz", headers={"X-Request-ID": "trace-8"})
+        logging.getLogger("outside").warning("no request here")
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    lines = capsys.readouterr().err.splitlines()
+    [access] = [line for line in lines if "timebank.access" in line]
+    assert "INFO timebank.access: GET /healthz 200 " in access and access.endswith(" ms anonymous [request trace-8]")
+    [outside] = [line for line in lines if "outside" in line]
+    assert outside.endswith("outside: no request here")
