@@ -13,7 +13,7 @@ from timebank.application.records import MAX_DECISIONS
 class ConfirmationsArgs(Schema):
     record_ids = fields.List(
         fields.UUID(), required=True, validate=validate.Length(min=1, max=MAX_DECISIONS),
-        metadata=d(f"1 to {MAX_DECISIONS} pending records of organizations the caller organizes, each named once."),
+        metadata=d(f"1 to {MAX_DECISIONS} pending records of organizations the caller organizes, each named once.", uniqueItems=True),
     )
 
     @validates("record_ids")
