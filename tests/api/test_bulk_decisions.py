@@ -123,3 +123,11 @@ def test_an_erased_volunteer_has_no_name_on_the_list(walk: Walk) -> None:
 
     [item] = expect(walk.api.get(f"/api/organizations/{walk.organization_id}/service-records", walk.organizer.token), 200)
     assert item["name"] is None and item["phone_masked"] is None
+
+
+def test_item_errors_beside_the_lists_own_error_are_a_422_naming_the_field(walk: Walk) -> None:
+    """Too many ids, some not ids: the list's error and its items' errors (keyed by index) go out together."""
+    ids: list[Any] = [UNKNOWN, 0] * 101
+    problem = expect(walk.api.post("/api/service-records/confirmations", {"record_ids": ids}, walk.organizer.token), 422)
+    assert problem["field"].startswith("record_ids")
+    assert "1" in problem["errors"]["json"]["record_ids"]
