@@ -13,9 +13,9 @@ DAY = "2026-11-17"  # the working day before the test clock's start
 HEADER = "volunteer_number,service_date,service_minutes,content\n"
 
 
-def upload(walk: Walk, text: str, token: str | None = None, *, multipart: bool = False, project_id: str | None = None) -> TestResponse:
-    headers = {"Authorization": f"Bearer {token or walk.organizer.token}"}
-    query = {"project_id": project_id or walk.project_id}
+def upload(walk: Walk, text: str, token: str | None = None, *, multipart: bool = False, key: str | None = None) -> TestResponse:
+    headers = {"Authorization": f"Bearer {token or walk.organizer.token}", **({"Idempotency-Key": key} if key else {})}
+    query = {"project_id": walk.project_id}
     body = text.encode("utf-8")
     if multipart:
         return walk.api.client.post("/api/service-records/imports", query_string=query, headers=headers,
@@ -43,10 +43,15 @@ def test_a_valid_file_is_written_as_confirmed_bulk_entries_and_credited(walk: Wa
     assert walk.account(first)["balance"] == 120
 
 
-def test_multipart_uploads_work_too(walk: Walk) -> None:
+def test_multipart_uploads_work_too_and_a_retry_with_the_same_key_imports_once(walk: Walk) -> None:
     person = walk.volunteer()
-    body = expect(upload(walk, HEADER + row(person, 60), multipart=True), 201)
-    assert len(body["ids"]) == 1
+    # The idempotency hook reads the raw body first; the form's file must still be there.
+    assert len(expect(upload(walk, HEADER + row(person, 60), multipart=True, key="import-1"), 201)["ids"]) == 1
+    first = expect(upload(walk, HEADER + row(person, 30), key="import-2"), 201)
+    again = expect(upload(walk, HEADER + row(person, 30), key="import-2"), 201)
+    assert again == first
+    walk.api.position = walk.event_count()
+    assert walk.account(person)["balance"] == 90
 
 
 def test_any_bad_row_writes_nothing_and_every_refused_row_is_reported(walk: Walk) -> None:
