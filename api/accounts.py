@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 from uuid import UUID
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy import Connection
 
 from api.auth import actor, hidden
 from api.ledger_schemas import (
@@ -24,12 +26,44 @@ from api.schemas import MinPositionArgs
 from api.services import services
 from api.streams import csv_chunks
 from projections import ledger_queries
+from projections.labels import account_labels
+from timebank.clock import BEIJING
 from timebank.domain.permissions import require
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/accounts", description="Time accounts (时间银行): balances in credit-minutes.")
 
-CSV_COLUMNS = ("seq", "at", "transfer_id", "kind", "phase", "amount", "balance", "pending_credits", "pending_debits",
-               "counterparty_id", "reference", "note")
+CSV_COLUMNS = ("seq", "at", "transfer_id", "kind", "phase", "amount", "amount_hours", "balance", "balance_hours",
+               "pending_credits", "pending_debits", "counterparty", "counterparty_id", "reference", "note")
+LABEL_BATCH = 500  # lines whose counterparties are named with one query
+
+
+def hours_and_minutes(minutes: int) -> str:
+    """Credit-minutes as a person reads them: 150 -> "2 h 30 min", -60 -> "-1 h", 0 -> "0 min"."""
+    sign, rest = ("-" if minutes < 0 else ""), abs(minutes)
+    hours, mins = divmod(rest, 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{mins} min"] if mins or not hours else [])
+    return sign + " ".join(parts)
+
+
+def csv_line(line: dict[str, Any], labels: dict[UUID, str]) -> list[Any]:
+    """One statement line as CSV cells: times in Beijing time (+08:00), amounts also in hours and minutes."""
+    cells = {
+        **line,
+        "at": line["at"].astimezone(BEIJING).isoformat(),
+        "amount_hours": hours_and_minutes(line["amount"]),
+        "balance_hours": hours_and_minutes(line["balance"]) if line["balance"] is not None else None,
+        "counterparty": labels.get(line["counterparty_id"]) if line["counterparty_id"] else None,
+    }
+    return ["" if cells[c] is None else cells[c] for c in CSV_COLUMNS]
+
+
+def csv_lines(conn: Connection, lines: Iterator[dict[str, Any]]) -> Iterator[list[Any]]:
+    """The lines as CSV rows, naming counterparties a batch of lines at a time (the export stays streamed)."""
+    labels: dict[UUID, str] = {}
+    while batch := list(islice(lines, LABEL_BATCH)):
+        labels.update(account_labels(conn, {line["counterparty_id"] for line in batch if line["counterparty_id"]} - set(labels)))
+        for line in batch:
+            yield csv_line(line, labels)
 
 
 def readable_account(some_id: UUID, min_position: int | None) -> UUID:
@@ -112,20 +146,21 @@ class Statement(MethodView):
 @blp.route("/<uuid:account_id>/statement.csv")
 class StatementCsv(MethodView):
     @blp.arguments(StatementArgs, location="query")
-    @blp.alt_response(200, success=True, description="The statement as CSV, oldest line first, with the running balance.",
-                      content_type="text/csv")
+    @blp.alt_response(200, success=True, content_type="text/csv", description=(
+        "The statement as CSV (UTF-8 with a BOM, for Excel), newest line first like the JSON, with the running balance; "
+        "times in Beijing time (+08:00), amounts in credit-minutes and in hours and minutes, the counterparty by "
+        "volunteer number, organization name, pool district or system account."))
     def get(self, args: dict[str, Any], account_id: UUID) -> Response:
         """Export an account's statement as CSV (same filters as the statement)"""
         found_id = readable_account(account_id, args.pop("min_position", None))
         engine = services().engine
 
         def rows() -> Iterator[list[Any]]:
-            with engine.connect() as conn:
-                for line in ledger_queries.statement_lines(conn, found_id, **args):
-                    yield ["" if line[c] is None else (line[c].isoformat() if c == "at" else line[c]) for c in CSV_COLUMNS]
+            with engine.connect() as conn, engine.connect() as names:
+                yield from csv_lines(names, ledger_queries.statement_lines(conn, found_id, **args))
 
         return Response(
-            stream_with_context(csv_chunks(CSV_COLUMNS, rows())), mimetype="text/csv",
+            stream_with_context(csv_chunks(CSV_COLUMNS, rows(), bom=True)), mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="statement-{found_id}.csv"'},
         )
 

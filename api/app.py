@@ -41,6 +41,7 @@ from api import (
     matching,
     member_units,
     needs,
+    observability,
     organizations,
     pages,
     places,
@@ -221,6 +222,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["timebank"] = services
+    # Operations (api/observability.py): request ids, the access log and metrics hook in before anything
+    # else; the probes and /metrics are outside /api and exempt from rate limits.
+    observability.install(app, services)
+    app.register_blueprint(health.probes)
     api = TimeBankApi(app, spec_kwargs={
         "info": {"description": "Service hours as immutable events; balances, records and rosters as views."},
         "extra_plugins": [ErrorResponses(), IdempotencyKeys()],
@@ -231,6 +236,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         key_func=_rate_key, app=app, default_limits=[settings.rate_limit], storage_uri=settings.rate_limit_storage,
         strategy="moving-window",
     )
+    limiter.exempt(health.probes)
     # Logins, codes and refreshes are also limited per address, against guessing and SMS flooding.
     limiter.limit(settings.login_rate_limit, key_func=get_remote_address, override_defaults=False)(sessions.blp)
     for module in BLUEPRINTS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -16,6 +15,17 @@ import click
 from timebank.domain.actors import Role
 from timebank.settings import Settings
 
+DATA_DIR_HELP = "Directory of the SQLite files (default ./var or TIMEBANK_DATA_DIR); unused with TIMEBANK_DATABASE_URL."
+
+
+def _progress() -> Any:
+    """A rich progress display on stderr (stdout stays for results and JSON)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True))
+
 
 def _settings(data_dir: str | None = None) -> Settings:
     overrides: dict[str, Any] = {"data_dir": Path(data_dir)} if data_dir else {}
@@ -23,20 +33,33 @@ def _settings(data_dir: str | None = None) -> Settings:
 
 
 @click.group()
-@click.option("--log-level", default=os.environ.get("TIMEBANK_LOG_LEVEL", "INFO"), show_default=True)
-def main(log_level: str) -> None:
-    """Volunteer time bank: service hours as immutable events."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+@click.option("--log-level", default=os.environ.get("TIMEBANK_LOG_LEVEL", "INFO"), show_default=True,
+              help="Log level (TIMEBANK_LOG_LEVEL).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=os.environ.get("TIMEBANK_LOG_FORMAT", "text"),
+              show_default=True, help="text: human-readable lines; json: one JSON object per line with the request id (TIMEBANK_LOG_FORMAT).")
+def main(log_level: str, log_format: str) -> None:
+    """Volunteer time bank: service hours as immutable events.
+
+    Run `timebank serve --demo` to try it (blocks until Ctrl-C); in production run gunicorn
+    (api.wsgi:app), one `timebank projector` and one `timebank clock` (docs/DEPLOY.md).
+    """
+    from api.observability import configure_logging
+
+    configure_logging(log_level, log_format)
 
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Seed demo data on first start and print access tokens.")
 @click.option("--data-dir", default=None, help="Directory for the SQLite files (default ./var or TIMEBANK_DATA_DIR).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-clock", is_flag=True, help="Do not run the scheduled jobs in this process.")
 def serve(demo: bool, data_dir: str | None, host: str, port: int, no_clock: bool) -> None:
-    """Run web, projector and clock in one process."""
+    """Run web, projector and clock in one process; blocks until Ctrl-C (or SIGTERM).
+
+    With --demo, seeds demo data on first start and prints access tokens, which are kept in
+    DATA_DIR/demo-tokens.json (default var/demo-tokens.json). For production see docs/DEPLOY.md.
+    """
     from werkzeug.serving import make_server
 
     from api.app import build_services, create_app
@@ -80,8 +103,14 @@ def _demo(services: Any, settings: Settings, port: int, host: str) -> None:
 
     tokens_file = settings.data_dir / "demo-tokens.json"
     if not is_seeded(services.timebank):
-        click.echo("seeding demo data ...", err=True)
-        access = seed_demo(services.timebank, progress=lambda msg: click.echo(f"  {msg}", err=True))
+        with _progress() as progress:
+            task = progress.add_task("seeding demo data", total=None)
+
+            def _step(message: str) -> None:
+                progress.update(task, description=f"seeding demo data: {message}", advance=1)
+                progress.console.print(f"  {message}", highlight=False)
+
+            access = seed_demo(services.timebank, progress=_step)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         tokens_file.write_text(json.dumps(asdict(access), default=str, indent=2), encoding="utf-8")
         tokens_file.chmod(0o600)
@@ -153,13 +182,13 @@ def clock() -> None:
 
 @main.group()
 def tokens() -> None:
-    """Access tokens."""
+    """Access tokens for admins and auditors (volunteers log in through the API)."""
 
 
 @tokens.command("create")
-@click.option("--role", type=click.Choice(["admin", "auditor"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "auditor"]), required=True, help="The token's role.")
 @click.option("--label", default="", help="What the token is for.")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def tokens_create(role: str, label: str, data_dir: str | None) -> None:
     """Print a new admin or auditor token (only its hash is stored)."""
     from timebank.application import TimeBank
@@ -176,7 +205,7 @@ def keys() -> None:
 
 
 @keys.command("rewrap")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def keys_rewrap(data_dir: str | None) -> None:
     """Re-wrap every volunteer's data key under the current master key (the first of TIMEBANK_MASTER_KEYS)."""
     from adapters.vault import AesGcmVault
@@ -192,7 +221,7 @@ def keys_rewrap(data_dir: str | None) -> None:
 
 
 @keys.command("show-derived")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def keys_show_derived(data_dir: str | None) -> None:
     """Print the master key derived from the secret key, as `s1:<base64>`, to list it in TIMEBANK_MASTER_KEYS."""
     import base64
@@ -205,13 +234,13 @@ def keys_show_derived(data_dir: str | None) -> None:
 
 @main.group()
 def projections() -> None:
-    """Read models."""
+    """Read models (views) built from the event log."""
 
 
 @projections.command("rebuild")
 @click.argument("names", nargs=-1)
-@click.option("--data-dir", default=None)
-@click.option("--batch-size", default=1000, show_default=True)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+@click.option("--batch-size", default=1000, show_default=True, help="Events read per page.")
 def projections_rebuild(names: tuple[str, ...], data_dir: str | None, batch_size: int) -> None:
     """Rebuild the named read models (all if none) from the event log."""
     from rich.progress import Progress
@@ -233,7 +262,7 @@ def projections_rebuild(names: tuple[str, ...], data_dir: str | None, batch_size
 
 
 @main.command()
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 def reconcile(data_dir: str | None, as_json: bool) -> None:
     """Reconcile credits issued with confirmed service minutes; exit 1 if the ledger does not balance."""
@@ -269,7 +298,7 @@ def audit() -> None:
 
 
 @audit.command("seal")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @click.option("--checkpoint/--no-checkpoint", default=True, show_default=True, help="Sign a checkpoint afterwards if the log grew.")
 def audit_seal(data_dir: str | None, checkpoint: bool) -> None:
     """Seal every stored event not sealed yet (what the clock does every minute)."""
@@ -286,7 +315,7 @@ def audit_seal(data_dir: str | None, checkpoint: bool) -> None:
 
 
 @audit.command("verify")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 @click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="The checkpoints' public key (base64 or PEM, from GET /api/audit/public-key); default: this deployment's own.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -306,7 +335,9 @@ def audit_verify(data_dir: str | None, public_key_file: str | None, as_json: boo
     read_models = store.connect(settings.read_model_url(), settings.database_schema)
     events = read_models if settings.uses_postgres else store.connect(settings.event_store_sql_url())
     try:
-        report = verify.verify(events, read_models, public_key)
+        with _progress() as progress:
+            task = progress.add_task("verifying the sealed log, then the store against it", total=None)
+            report = verify.verify(events, read_models, public_key, progress=lambda n: progress.advance(task, n))
     finally:
         events.dispose()
         read_models.dispose()
@@ -323,7 +354,7 @@ def audit_verify(data_dir: str | None, public_key_file: str | None, as_json: boo
 
 @audit.command("replay")
 @click.option("--view", "views", multiple=True, help="A view to replay (repeat for more; all if none).")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def audit_replay(views: tuple[str, ...], data_dir: str | None) -> None:
     """Rebuild views from the event log into fresh tables and compare them with the live ones, row by row.
 
@@ -362,7 +393,7 @@ def audit_replay(views: tuple[str, ...], data_dir: str | None) -> None:
 @audit.command("as-of")
 @click.argument("position", type=click.IntRange(min=0))
 @click.option("--view", required=True, help="The view to rebuild as of that log position, e.g. service_records or balances.")
-@click.option("--data-dir", default=None)
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def audit_as_of(position: int, view: str, data_dir: str | None) -> None:
     """Print a view as it stood at a log position (JSON Lines: table, then row), replayed into fresh tables."""
     from api.app import build_services
@@ -385,10 +416,6 @@ def audit_as_of(position: int, view: str, data_dir: str | None) -> None:
         services.close()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 @main.group()
 def places() -> None:
     """The practice hierarchy: institutes (streets/townships) and stations (communities/villages)."""
@@ -396,7 +423,7 @@ def places() -> None:
 
 @places.command("import")
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--data-dir", default=None, help="Data directory (embedded SQLite).")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
 def places_import(csv_file: Any, data_dir: str | None) -> None:
     """Register places from a CSV file with the header `district,street,community` (UTF-8).
 
@@ -411,10 +438,71 @@ def places_import(csv_file: Any, data_dir: str | None) -> None:
     reader = csv.DictReader(csv_file)
     if reader.fieldnames is None or not {"district", "street", "community"} <= set(reader.fieldnames):
         raise click.UsageError("the CSV needs the columns district,street,community")
-    rows = [(r["district"].strip(), r["street"].strip(), (r["community"] or "").strip()) for r in reader]
+    rows = []
+    with _progress() as progress:
+        task = progress.add_task("reading places", total=None)
+        for r in reader:
+            rows.append((r["district"].strip(), r["street"].strip(), (r["community"] or "").strip()))
+            progress.advance(task)
+        progress.update(task, total=len(rows), description="registering places (one save)")
+        services = build_services(_settings(data_dir))
+        try:
+            created = services.timebank.register_places(Actor(Role.ADMIN, None), rows)
+        finally:
+            services.close()
+    click.echo(f"{created} new places registered from {len(rows)} rows")
+
+
+@main.group()
+def records() -> None:
+    """Service records: import existing records from CSV."""
+
+
+@records.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--project", "project_id", type=click.UUID, required=True, help="The project the records belong to.")
+@click.option("--as", "organizer", required=True, help="The volunteer number of an organizer of the project's organization.")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+def records_import(csv_file: str, project_id: Any, organizer: str, data_dir: str | None) -> None:
+    """Import existing service records from a CSV file as the organizer's bulk entry (all or nothing).
+
+    Columns: volunteer_number, service_date (YYYY-MM-DD), service_minutes, content and optionally
+    shift_id (UTF-8, a BOM is fine). Every row is checked; if any is refused nothing is written and
+    each refused row is listed (line, field, reason), exit 1. Same as POST /api/service-records/imports.
+    """
+    from api.app import build_services
+    from api.record_import import check_import
+    from timebank.domain.actors import Actor
+    from timebank.domain.errors import DomainError
+
+    try:
+        text = Path(csv_file).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(f"not UTF-8 (byte {error.start})", param_hint="CSV_FILE") from None
     services = build_services(_settings(data_dir))
     try:
-        created = services.timebank.register_places(Actor(Role.ADMIN, None), rows)
+        organizer_id = services.timebank.volunteer_id_by_number(organizer)
+        if organizer_id is None:
+            raise click.BadParameter(f"no volunteer numbered {organizer!r}", param_hint="--as")
+        actor = Actor(Role.VOLUNTEER, organizer_id)
+        with _progress() as progress:
+            task = progress.add_task("checking rows", total=max(0, text.count("\n") - 1) or None)
+            try:
+                report = check_import(services.timebank, actor, project_id, text, progress=lambda n: progress.advance(task, n))
+                if not report.rejected:
+                    progress.update(task, description="writing the records (one save)")
+                    ids = services.timebank.record_service_batch(actor, project_id, report.entries)
+            except DomainError as refusal:
+                raise click.ClickException(f"{refusal.field or 'import'}: {refusal.message}") from None
     finally:
         services.close()
-    click.echo(f"{created} new places registered from {len(rows)} rows")
+    if report.rejected:
+        for rejected in report.rejected:
+            click.echo(f"line {rejected['line']}: {rejected['field']}: {rejected['reason']}", err=True)
+        click.echo(f"{len(report.rejected)} problem(s) in {report.rows} rows; nothing was imported", err=True)
+        sys.exit(1)
+    click.echo(f"imported {len(ids)} records from {report.rows} rows")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -177,7 +177,9 @@ def _sendable(value: Any) -> Any:
     if isinstance(value, str):
         return value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
-        return {_sendable(k): _sendable(v) for k, v in value.items()}
+        # Keys as text: a list's item errors are keyed by index, and a mix of int and str keys
+        # (item errors beside the list's own, "_schema") cannot be sorted by the JSON encoder.
+        return {_sendable(k) if isinstance(k, str) else str(k): _sendable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_sendable(v) for v in value]
     return value

@@ -322,6 +322,9 @@ class ServiceRecordSchema(Schema):
     reason = fields.Str(allow_none=True, metadata=d("Reason of a rejection or revocation."))
     requested_minutes = fields.Int(allow_none=True, metadata=d("Minutes the volunteer asked for in an open correction request."))
     requested_reason = fields.Str(allow_none=True, metadata=d("Reason of the open correction request."))
+    volunteer_number = fields.Str(allow_none=True, metadata=d("Volunteer number (志愿者编号); only for the organization's organizers."))
+    name = fields.Str(allow_none=True, metadata=d("The volunteer's name; only for the organization's organizers, none once erased."))
+    phone_masked = fields.Str(allow_none=True, metadata=d("The volunteer's phone, masked (139****5678); only for the organization's organizers."))
 
 
 class RecordListArgs(MinPositionArgs):

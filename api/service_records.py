@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor, may, require_readable
+from api.errors import STATUS_OF, problem
+from api.names import with_names
+from api.record_import import check_import
+from api.record_schemas import ConfirmationsArgs, DecisionsSchema, ImportArgs, ImportResultSchema, RejectionsArgs
 from api.schemas import (
     BatchArgs,
     BatchResultSchema,
@@ -24,7 +29,7 @@ from api.schemas import (
 from api.services import services
 from projections import queries
 from timebank.application import BatchEntry
-from timebank.domain.errors import NotFound
+from timebank.domain.errors import DomainError, InvalidInput, NotFound
 
 blp = Blueprint("service_records", __name__, url_prefix="/api", description="Service records and their life cycle.")
 
@@ -48,6 +53,87 @@ class Batch(MethodView):
         return {"ids": services().timebank.record_service_batch(actor(), args["project_id"], entries)}
 
 
+CSV_BODY = {"schema": {"type": "string", "format": "binary"}}
+
+
+@blp.route("/service-records/imports")
+class Imports(MethodView):
+    @blp.arguments(ImportArgs, location="query")
+    @blp.doc(requestBody={"required": True, "description": "The CSV file (columns in api/record_import.py and the README).", "content": {
+        "text/csv": CSV_BODY,
+        "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+    }})
+    @blp.response(201, ImportResultSchema)
+    def post(self, args: dict[str, Any]) -> Any:
+        """Import existing service records from CSV (organizers); every row checked, all written or none
+
+        Columns: volunteer_number, service_date (YYYY-MM-DD), service_minutes, content, and optionally
+        shift_id. The records are written as the organizer's bulk entry (confirmed). If any row is
+        refused nothing is written, and the 422 answer lists every refused row (line, field, reason).
+        """
+        found, who = services(), actor()
+        report = check_import(found.timebank, who, args["project_id"], uploaded_text())
+        if report.rejected:
+            return problem(422, f"{len(report.rejected)} problem(s) in the file; nothing was imported", "file", rejected=report.rejected)
+        return {"ids": found.timebank.record_service_batch(who, args["project_id"], report.entries), "rows": report.rows}
+
+
+def uploaded_text() -> str:
+    """The CSV: a text/csv body, or the `file` part of a multipart form; UTF-8 (a BOM is fine)."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput("send the CSV as the form's `file` part", field="file")
+        data = upload.read()
+    else:
+        data = request.get_data()
+    if not data:
+        raise InvalidInput("the CSV file is empty", field="file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"the CSV is not UTF-8 (byte {error.start})", field="file") from None
+
+
+@blp.route("/service-records/confirmations")
+class Confirmations(MethodView):
+    @blp.arguments(ConfirmationsArgs)
+    @blp.response(200, DecisionsSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Confirm up to 200 pending records at once (organizers)
+
+        Each record is confirmed in a command of its own: one that is refused (not pending, another
+        organization's, unknown) is reported with its status and reason, and the others go through.
+        """
+        return decisions(args["record_ids"], services().timebank.decide_records(actor(), args["record_ids"]), "confirmed")
+
+
+@blp.route("/service-records/rejections")
+class Rejections(MethodView):
+    @blp.arguments(RejectionsArgs)
+    @blp.response(200, DecisionsSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Reject up to 200 pending records at once with one reason (organizers)
+
+        Each record is rejected in a command of its own: one that is refused is reported with its
+        status and reason, and the others go through.
+        """
+        outcomes = services().timebank.decide_records(actor(), args["record_ids"], reject_reason=args["reason"])
+        return decisions(args["record_ids"], outcomes, "rejected")
+
+
+def decisions(record_ids: list[UUID], outcomes: list[DomainError | None], done: str) -> dict[str, Any]:
+    """The per-record report of a bulk decision; a refusal carries the status its own request would have."""
+    results = [
+        {"id": record_id, "outcome": done, "status": None, "message": None} if refusal is None else
+        {"id": record_id, "outcome": "refused", "message": refusal.message,
+         "status": next((STATUS_OF[c] for c in type(refusal).__mro__ if c in STATUS_OF), 422)}
+        for record_id, refusal in zip(record_ids, outcomes, strict=True)
+    ]
+    refused = sum(1 for r in results if r["outcome"] == "refused")
+    return {"decided": len(results) - refused, "refused": refused, "results": results}
+
+
 @blp.route("/service-records/<uuid:record_id>")
 class RecordById(MethodView):
     @blp.arguments(MinPositionArgs, location="query")
@@ -57,8 +143,10 @@ class RecordById(MethodView):
         actor()
         with services().read(args.get("min_position")) as conn:
             found = queries.service_record(conn, record_id)
-        if found is None or not may("record.read", about=found["volunteer_id"], organization_id=found["organization_id"]):
-            raise NotFound(f"service record {record_id} not found", field="record_id")
+            if found is None or not may("record.read", about=found["volunteer_id"], organization_id=found["organization_id"]):
+                raise NotFound(f"service record {record_id} not found", field="record_id")
+            if may("record.decide", organization_id=found["organization_id"]):
+                [found] = with_names(conn, [found])
         return found
 
 
@@ -138,4 +226,6 @@ class OrganizationRecords(MethodView):
                 conn, organization_id=organization_id, limit=pagination_parameters.page_size,
                 offset=pagination_parameters.first_item, **args,
             )
+            if may("record.decide", organization_id=organization_id):  # its organizers see who served
+                items = with_names(conn, items)
         return items

@@ -10,12 +10,12 @@ from flask_smorest import Blueprint
 
 from api.auth import actor, may
 from api.matching_schemas import FoundShiftSchema, ShiftSearchArgs
+from api.names import with_names
 from api.schemas import AttendanceArgs, CreatedSchema, MinPositionArgs, ShiftSchema, SignUpArgs
 from api.services import services
 from projections import matching_queries, queries
 from timebank.domain.errors import InvalidInput, NotFound
 from timebank.domain.permissions import require
-from timebank.domain.volunteer import mask_phone
 
 blp = Blueprint("shifts", __name__, url_prefix="/api/shifts", description="Shifts: sign-up, check-in and check-out.")
 
@@ -50,8 +50,7 @@ class ShiftById(MethodView):
             if not may("shift.roster", organization_id=found["organization_id"]):
                 found.pop("roster")
             else:
-                people = queries.roster_people(conn, [r["volunteer_id"] for r in found["roster"]])
-                found["roster"] = [with_name(entry, people.get(entry["volunteer_id"])) for entry in found["roster"]]
+                found["roster"] = with_names(conn, found["roster"])
         return found
 
 
@@ -95,12 +94,3 @@ class CheckOuts(MethodView):
         """Check a volunteer out (organizers); returns the pending service record's id"""
         return {"id": services().timebank.check_out(actor(), shift_id, args["volunteer_id"], args.get("at"))}
 
-
-def with_name(entry: dict[str, Any], person: dict[str, Any] | None) -> dict[str, Any]:
-    """A roster line with the volunteer's number, name and masked phone, for the organizers who may
-    see the roster (the personal data is opened from the vault; nothing once erased)."""
-    personal = None
-    if person is not None and not person["erased_at"]:
-        personal = services().timebank.vault.open(entry["volunteer_id"], person["personal_data"])
-    return {**entry, "volunteer_number": person["volunteer_number"] if person else None,
-            "name": personal["name"] if personal else None, "phone_masked": mask_phone(personal["phone"]) if personal else None}

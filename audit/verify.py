@@ -14,7 +14,7 @@ Events stored after the last sealed one are reported as not yet sealed, not as a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ from audit import merkle, store
 from audit.entries import GENESIS, chain, entry_of
 from audit.signing import checkpoint_message, key_id, verify_signature
 from audit.tables import audit_checkpoints, audit_log
+
+PROGRESS_EVERY = 1000  # rows between two progress reports
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _sealed_key(engine: Engine, key: tuple[str, int]) -> Any:
         ).first()
 
 
-def check_log(engine: Engine, public_key: bytes, report: Report) -> None:
+def check_log(engine: Engine, public_key: bytes, report: Report, progress: Callable[[int], None] | None = None) -> None:
     """The audit log's own integrity and the checkpoints' signatures and roots."""
     with engine.connect() as conn:
         checkpoints = [dict(r) for r in conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size)).mappings()]
@@ -87,6 +89,8 @@ def check_log(engine: Engine, public_key: bytes, report: Report) -> None:
     stack: list[tuple[int, bytes]] = []
     previous, expected, last_good = GENESIS, 1, 0
     for row in _sealed(engine):
+        if progress and row.seq % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         if row.seq != expected:
             kind = "removed" if row.seq > expected else "reordered"
             report.finding = Finding(kind, expected, f"the audit log jumps from seq {expected - 1} to {row.seq}")
@@ -124,11 +128,13 @@ def check_log(engine: Engine, public_key: bytes, report: Report) -> None:
         )
 
 
-def compare(events: Engine, engine: Engine, report: Report) -> None:
+def compare(events: Engine, engine: Engine, report: Report, progress: Callable[[int], None] | None = None) -> None:
     """The event store against the sealed log, position by position."""
     stored = store.stream(events)
     seen = 0
     for row in _sealed(engine):
+        if progress and row.seq % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         event = next(stored, None)
         if event is not None:
             seen += 1
@@ -170,9 +176,10 @@ def _last_sealed(engine: Engine) -> Any:
         return conn.execute(select(audit_log).order_by(audit_log.c.seq.desc()).limit(1)).first()
 
 
-def verify(events: Engine, engine: Engine, public_key: bytes) -> Report:
+def verify(events: Engine, engine: Engine, public_key: bytes, progress: Callable[[int], None] | None = None) -> Report:
+    """`progress` is told how many rows were checked, every PROGRESS_EVERY rows (the log is read twice)."""
     report = Report()
-    check_log(engine, public_key, report)
+    check_log(engine, public_key, report, progress)
     if report.finding is None:
-        compare(events, engine, report)
+        compare(events, engine, report, progress)
     return report

@@ -139,8 +139,8 @@ def statement_lines(
     conn: Connection, account_id: UUID, *, kind: str | None = None, phase: str | None = None, since: datetime | None = None,
     until: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every matching line, oldest first, streamed (for CSV export)."""
-    query = _statement_query(account_id, kind, phase, since, until).order_by(entries.c.seq)
+    """Every matching line, newest first like the statement, streamed (for CSV export)."""
+    query = _statement_query(account_id, kind, phase, since, until).order_by(entries.c.seq.desc())
     for row in conn.execution_options(yield_per=1000).execute(query).mappings():
         yield dict(row)
 

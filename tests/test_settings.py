@@ -21,6 +21,7 @@ VARIABLES = [
     ("TIMEBANK_POLL_INTERVAL_SECONDS", "2", "poll_interval_seconds", 2.0),
     ("TIMEBANK_CLOCK_RETRY_SECONDS", "0.5", "clock_retry_seconds", 0.5),
     ("TIMEBANK_IDEMPOTENCY_LEASE_SECONDS", "4", "idempotency_lease_seconds", 4.0),
+    ("TIMEBANK_READY_MAX_LAG", "50", "ready_max_lag", 50),
     ("TIMEBANK_EVENT_CIPHER_KEY", "Y2lwaGVy", "event_cipher_key", "Y2lwaGVy"),
     ("TIMEBANK_MASTER_KEYS", "m1:a2V5", "master_keys", "m1:a2V5"),
     ("TIMEBANK_RATE_LIMIT", "3/second", "rate_limit", "3/second"),

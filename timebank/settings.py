@@ -48,6 +48,8 @@ class Settings:
     idempotency_lease_seconds: float = field(default=30.0, metadata=_env("TIMEBANK_IDEMPOTENCY_LEASE_SECONDS", float))
     # how often a standby clock (a second `timebank clock`, or `serve` beside one) tries to take over
     clock_retry_seconds: float = field(default=15.0, metadata=_env("TIMEBANK_CLOCK_RETRY_SECONDS", float))
+    # /readyz answers 503 when a view is more than this many log positions behind the log's head
+    ready_max_lag: int = field(default=1000, metadata=_env("TIMEBANK_READY_MAX_LAG", int))
     # for the eventsourcing library; no variable of its own
     extra_env: dict[str, str] = field(default_factory=dict)
     # base64 AES key: every event body encrypted at rest (set at creation only)

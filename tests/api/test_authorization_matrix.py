@@ -96,6 +96,9 @@ POLICY: dict[Row, frozenset[str]] = {
     # Public: no token needed.
     ("/", "GET", "service index"): ANYONE,
     ("/api/health", "GET", "liveness"): ANYONE,
+    ("/healthz", "GET", "liveness probe"): ANYONE,
+    ("/readyz", "GET", "readiness probe"): ANYONE,
+    ("/metrics", "GET", "Prometheus metrics"): ANYONE,
     ("/api/rules", "GET", "the rule sets"): MEMBERS,  # members read them; a token like everything but registration and logins
     ("/openapi.json", "GET", "OpenAPI document"): ANYONE,
     ("/docs", "GET", "Swagger UI"): ANYONE,
@@ -156,6 +159,9 @@ POLICY: dict[Row, frozenset[str]] = {
     # Service records: volunteers declare their own; the organization's organizers decide.
     ("/api/service-records", "POST", "the caller's own declaration"): VOLUNTEERS,
     ("/api/service-records/batch", "POST", "bulk entry for the organization's project"): frozenset({ORGANIZER}),
+    ("/api/service-records/confirmations", "POST", "pending records of the organization"): frozenset({ORGANIZER}),
+    ("/api/service-records/rejections", "POST", "pending records of the organization"): frozenset({ORGANIZER}),
+    ("/api/service-records/imports", "POST", "records for the organization's project, from CSV"): frozenset({ORGANIZER}),
     ("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"): READERS | {OWN, ORGANIZER},
     ("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"): frozenset({ORGANIZER}),
     ("/api/service-records/<uuid:record_id>/reject", "POST", "a pending record"): frozenset({ORGANIZER}),
@@ -275,6 +281,9 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
     for row, action, holders in [
         (("/", "GET", "service index"), "public", {}),
         (("/api/health", "GET", "liveness"), "public", {}),
+        (("/healthz", "GET", "liveness probe"), "public", {}),
+        (("/readyz", "GET", "readiness probe"), "public", {}),
+        (("/metrics", "GET", "Prometheus metrics"), "public", {}),
         (("/api/rules", "GET", "the rule sets"), "rules.read", {}),
         (("/openapi.json", "GET", "OpenAPI document"), "public", {}),
         (("/docs", "GET", "Swagger UI"), "public", {}),
@@ -329,6 +338,9 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/shifts/<uuid:shift_id>/check-outs", "POST", "check the volunteer out"), "organization.act", {}),
         (("/api/service-records", "POST", "the caller's own declaration"), "record.declare", {}),
         (("/api/service-records/batch", "POST", "bulk entry for the organization's project"), "organization.act", {}),
+        (("/api/service-records/confirmations", "POST", "pending records of the organization"), "record.decide", {}),
+        (("/api/service-records/rejections", "POST", "pending records of the organization"), "record.decide", {}),
+        (("/api/service-records/imports", "POST", "records for the organization's project, from CSV"), "organization.act", {}),
         (("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"), "record.read", {}),
         (("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"), "record.decide", {}),
         (("/api/service-records/<uuid:record_id>/reject", "POST", "a pending record"), "record.decide", {}),
@@ -447,6 +459,7 @@ def roles_allowed(actions: tuple[str, ...], overrides: dict[Relation, frozenset[
 
 # Business refusals an allowed role may meet with these requests (authorization passed).
 TOLERATED: dict[tuple[Row, str], tuple[int, str]] = {
+    (("/api/service-records/imports", "POST", "records for the organization's project, from CSV"), ORGANIZER): (422, "the matrix sends JSON, not a CSV file"),
     (("/api/exchanges/<uuid:exchange_id>/offers", "POST", "the volunteer's open request"), OWN):
         (422, "members cannot offer help on their own request"),
     (("/api/volunteers/<uuid:volunteer_id>/star-level/nominations", "POST", "nominate the volunteer for five stars"), ORGANIZER):
@@ -787,6 +800,11 @@ def offers_only_for(roles: frozenset[str]) -> Callable[[str, TestResponse], None
     return check
 
 
+def _all_decided(role: str, response: TestResponse) -> None:
+    body = response.get_json()
+    assert (body["decided"], body["refused"]) == (1, 0), f"{role}: {body}"
+
+
 def _acceptance(exchange_id: str, helper_id: str) -> Call:
     return Call(f"/api/exchanges/{exchange_id}/accept", {"provider_id": helper_id})
 
@@ -794,6 +812,9 @@ def _acceptance(exchange_id: str, helper_id: str) -> Call:
 # How each row's request is made, on fresh objects. Keyed like POLICY.
 SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/", "GET", "service index"): lambda c: Call("/"),
+    ("/healthz", "GET", "liveness probe"): lambda c: Call("/healthz"),
+    ("/readyz", "GET", "readiness probe"): lambda c: Call("/readyz"),
+    ("/metrics", "GET", "Prometheus metrics"): lambda c: Call("/metrics"),
     ("/api/admin/jobs", "GET", "the clock's jobs"): lambda c: Call("/api/admin/jobs"),
     ("/api/incentives", "POST", "an incentive of the organization"):
         lambda c: Call("/api/incentives", {**INCENTIVE, "organization_id": c.walk.organization_id}),
@@ -897,6 +918,14 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
     ("/api/service-records/batch", "POST", "bulk entry for the organization's project"):
         lambda c: Call("/api/service-records/batch", {"project_id": c.walk.project_id, "entries": [
             {"volunteer_id": c.owner.id, "service_date": SERVICE_DATE, "service_minutes": 120, "content": "社区清扫"}]}),
+    ("/api/service-records/confirmations", "POST", "pending records of the organization"):
+        lambda c: Call("/api/service-records/confirmations", {"record_ids": [c.pending_record()]}, check=_all_decided),
+    ("/api/service-records/rejections", "POST", "pending records of the organization"):
+        lambda c: Call("/api/service-records/rejections", {"record_ids": [c.pending_record()], "reason": "当天未见到本人"}, check=_all_decided),
+    # The matrix sends JSON; an import reads CSV, so an organizer's request passes authorization and is refused as a file
+    # (tests/api/test_record_import.py imports real files).
+    ("/api/service-records/imports", "POST", "records for the organization's project, from CSV"):
+        lambda c: Call("/api/service-records/imports", {}, query={"project_id": c.walk.project_id}),
     ("/api/service-records/<uuid:record_id>", "GET", "the volunteer's record"): lambda c: Call(f"/api/service-records/{c.pending_record()}"),
     ("/api/service-records/<uuid:record_id>/confirm", "POST", "a pending record"):
         lambda c: Call(f"/api/service-records/{c.pending_record()}/confirm", {}),

@@ -39,6 +39,9 @@ EXCLUDED: dict[str, dict[str, str]] = {
     },
     "GET /api/accounts/{account_id}/statement": {"positive_data_acceptance": "until after since"},
     "GET /api/accounts/{account_id}/statement.csv": {"positive_data_acceptance": "until after since"},
+    "POST /api/service-records/imports": {
+        "positive_data_acceptance": "a CSV file with the documented columns; the schema of a file upload cannot say what its rows hold",
+    },
     "POST /api/transfers": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/transfers/batch": {"positive_data_acceptance": "timeout_seconds only with pending: true"},
     "POST /api/auth/login": {"positive_data_acceptance": "either password or code, not both"},

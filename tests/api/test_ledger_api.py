@@ -148,8 +148,8 @@ def test_as_of_statement_filters_csv_and_totals(api: ApiClient, walk: Walk, cloc
     assert [(d["amount"], d["balance"], d["note"]) for d in donations] == [(-20, 100, "捐给社区")]
     response = api.get(f"/api/accounts/{earner.id}/statement.csv", earner.token, phase="posted")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert [(r["kind"], r["amount"], r["balance"]) for r in rows] == [("service_credit", "120", "120"), ("donation", "-20", "100")]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert [(r["kind"], r["amount"], r["balance"]) for r in rows] == [("donation", "-20", "100"), ("service_credit", "120", "120")]
     totals = {t["kind"]: t for t in expect(api.get(f"/api/accounts/{earner.id}/totals", earner.token), 200)}
     assert (totals["service_credit"]["credits"], totals["donation"]["debits"]) == (120, 20)
     assert expect(api.get(f"/api/accounts/{pool}", earner.token), 200)["balance"] == 20
