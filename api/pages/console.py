@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from api.auth import may
 from api.matchmaking import candidates
+from api.names import with_name
 from api.pages import blp, web
 from api.services import services
-from api.shifts import with_name
 from projections import matching_queries, queries
 from timebank.domain.errors import DomainError, Forbidden, NotFound
 from timebank.domain.permissions import POLICY
