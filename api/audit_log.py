@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Response
@@ -27,6 +25,7 @@ from api.audit_schemas import (
 from api.auth import actor, public
 from api.schemas import MinPositionArgs
 from api.services import audit_log, services
+from api.streams import csv_chunks, jsonl_chunks
 from audit import feed
 from audit.log import NoSuchCheckpoint
 from projections import exports, flags
@@ -113,17 +112,15 @@ class EventFeed(MethodView):
 EVENT_COLUMNS = ("position", "aggregate_id", "version", "type", "topic", "timestamp", "actor", "data")
 
 
-def _lines(what: str) -> tuple[list[str], Callable[[], Iterator[dict[str, Any]]]]:
-    """The columns of an export and a generator of its rows, read as the response streams."""
+def export_source(what: str, app: Any, engine: Any) -> tuple[list[str], Callable[[], Iterator[dict[str, Any]]]]:
+    """The columns of an export and a generator of its rows, read as the rows are written."""
     if what == "events":
-        app = services().timebank
 
         def events() -> Iterator[dict[str, Any]]:
             for position, topic, event in feed.scan(app.recorder, app.mapper):
                 yield feed.describe(position, topic, event)
 
         return list(EVENT_COLUMNS), events
-    engine = services().engine
 
     def rows() -> Iterator[dict[str, Any]]:
         with engine.connect() as conn:
@@ -140,30 +137,21 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def export_chunks(columns: list[str], rows: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """An export as text in chunks: CSV with a header row, or JSON Lines."""
+    if fmt == "csv":
+        return csv_chunks(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
+    return jsonl_chunks(rows)
+
+
 def _export(what: str, fmt: str, min_position: int | None) -> Response:
     """Stream a whole export; the generator holds what it reads (recorder, engine), no request context."""
     require(actor(), "audit.read")
     with services().read(min_position):
         pass  # waits, when asked, until the views include the caller's last command
-    columns, source = _lines(what)
-
-    def body() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        if fmt == "csv":
-            writer.writerow(columns)
-        for row in source():
-            if fmt == "csv":
-                writer.writerow([_cell(row.get(c)) for c in columns])
-            else:
-                buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(body(), mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})
+    columns, source = export_source(what, services().timebank, services().engine)
+    body = export_chunks(columns, source(), fmt)
+    return Response(body, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{what}.{fmt}"'})
 
 
 MIMETYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}

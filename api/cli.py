@@ -390,6 +390,50 @@ def audit_replay(views: tuple[str, ...], data_dir: str | None) -> None:
     sys.exit(0 if report.identical else 1)
 
 
+@audit.command("export")
+@click.argument("what", type=click.Choice(["events", "records", "statements"]))
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="JSON Lines (one object a line) or CSV with a header row.")
+@click.option("--data-dir", default=None, help=DATA_DIR_HELP)
+def audit_export(what: str, output: str, fmt: str, data_dir: str | None) -> None:
+    """Write every stored event, service record or statement line to OUTPUT, streamed (flat memory).
+
+    The same rows and columns as GET /api/audit/export/WHAT.FORMAT; the views are caught up first.
+    """
+    from sqlalchemy import func, select
+
+    from api.app import build_services
+    from api.audit_log import export_chunks, export_source
+    from projections.exports import EXPORTS
+
+    services = build_services(_settings(data_dir))
+    try:
+        services.projector.catch_up()
+        if what == "events":
+            total = services.timebank.recorder.max_notification_id() or 0
+        else:
+            with services.engine.connect() as conn:
+                total = conn.execute(select(func.count()).select_from(EXPORTS[what][0])).scalar_one()
+        columns, source = export_source(what, services.timebank, services.engine)
+        written = 0
+        with _progress() as progress, open(output, "w", encoding="utf-8", newline="") as out:
+            task = progress.add_task(f"exporting {what}", total=total)
+
+            def counted() -> Any:
+                nonlocal written
+                for row in source():
+                    written += 1
+                    progress.advance(task)
+                    yield row
+
+            for chunk in export_chunks(columns, counted(), fmt):
+                out.write(chunk)
+    finally:
+        services.close()
+    click.echo(f"wrote {written} {what} to {output}")
+
+
 @audit.command("as-of")
 @click.argument("position", type=click.IntRange(min=0))
 @click.option("--view", required=True, help="The view to rebuild as of that log position, e.g. service_records or balances.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,18 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: boo
     writer.writerow(header)
     for row in rows:
         writer.writerow(row)
+        if buffer.tell() > CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def jsonl_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One JSON object a line, in chunks of about CHUNK characters."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         if buffer.tell() > CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -92,3 +92,23 @@ def test_exports_stream_every_event_record_and_statement_line(api: ApiClient, wa
     credits = [json.loads(line) for line in statements.get_data(as_text=True).splitlines()]
     assert sum(c["amount"] for c in credits if c["phase"] == "posted") == 0  # double entry: the lines sum to zero
     assert api.get("/api/audit/export/events.csv", person.token).status_code == 403
+
+
+def test_the_cli_export_writes_the_same_rows_as_the_http_export(api: ApiClient, walk: Walk, tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from tests.api.test_cli_reconcile import cli_env
+
+    person = walk.volunteer()
+    expect(walk.confirm(walk.declared(person, minutes=90)), 200)
+    auditor = walk.auditor()
+    for what, fmt in (("events", "jsonl"), ("records", "csv"), ("statements", "csv")):
+        target = tmp_path / f"{what}.{fmt}"
+        result = CliRunner().invoke(main, ["audit", "export", what, str(target), "--format", fmt], env=cli_env(walk.services.settings))
+        assert result.exit_code == 0, result.output
+        served = api.get(f"/api/audit/export/{what}.{fmt}", auditor).get_data(as_text=True)
+        written = target.read_bytes().decode("utf-8")  # as written: CSV lines end in CRLF
+        assert written == served and written.count("\n") >= 2
+        rows = written.count("\n") - (1 if fmt == "csv" else 0)
+        assert f"wrote {rows} {what}" in result.output
