@@ -31,6 +31,15 @@ postgres_only = pytest.mark.skipif(
     reason=f"set {DATABASE_URL_VAR}=postgresql://... to run PostgreSQL tests",
 )
 
+# For tests that start real processes on a store of their choosing: each store's case runs in that
+# store's run of the suite (CI runs the suite once per store), never twice.
+STORES = [
+    pytest.param("sqlite", marks=pytest.mark.skipif(
+        bool(os.environ.get(DATABASE_URL_VAR)), reason=f"runs in the suite's SQLite run ({DATABASE_URL_VAR} unset)")),
+    pytest.param("postgres", marks=pytest.mark.skipif(
+        not os.environ.get(DATABASE_URL_VAR), reason=f"set {DATABASE_URL_VAR}=postgresql://... to run against PostgreSQL")),
+]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**overrides): override fields of the test's Settings")

@@ -263,7 +263,7 @@ def test_the_verify_command_reads_the_database_and_a_public_key_file(walk: Walk,
     tampered = runner.invoke(cli, ["audit", "verify", "--public-key", str(key_file)], env=env)
 
     assert intact.exit_code == 0, intact.output
-    assert json.loads(intact.output)["ok"] is True
+    assert json.loads(intact.stdout)["ok"] is True  # the progress bar goes to stderr
     assert tampered.exit_code == 1 and f"removed at seq {K}" in tampered.output
 
 

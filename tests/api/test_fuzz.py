@@ -5,11 +5,12 @@ fuzzing); every built-in check, each enabled by default in `call_and_validate`: 
 status_code/content_type/response_headers/response_schema conformance, positive_data_acceptance,
 negative_data_rejection, missing_required_header, ignored_auth, unsupported_method, ... - as an admin.
 `EXCLUDED` lists the few checks that cannot apply to an operation, and why. Derandomized: a failure
-reproduces with the same examples.
+reproduces with the same examples. TIMEBANK_SOAK=1 draws 50 examples an operation instead of 12.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from typing import Any
@@ -105,6 +106,8 @@ def within_the_log(case: Any, services: Services) -> None:
 # The operations are fuzzed in shards, each a test of its own, so that the suite's workers
 # (pytest-xdist) share the fuzzing; every operation falls in exactly one shard.
 SHARDS = 8
+# Examples per operation: enough for CI's time budget; TIMEBANK_SOAK=1 fuzzes four times as deep.
+EXAMPLES = 50 if os.environ.get("TIMEBANK_SOAK") == "1" else 12
 
 
 def in_shard(shard: int) -> Any:
@@ -116,7 +119,7 @@ def in_shard(shard: int) -> Any:
 
 def contract_test(shard: int) -> Any:
     @fuzz_schema.include(in_shard(shard)).parametrize()
-    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     def test_every_operation_keeps_its_contract(case: Any, services: Services) -> None:
         """The projector follows the log in the background (the `client` fixture), as in production."""
         within_the_log(case, services)

@@ -11,12 +11,10 @@ import pytest
 import requests
 from stdnum.cn import ric
 
+from tests.conftest import STORES
 from tests.e2e.server import PG_URL_VAR, Deployment
 
 pytestmark = pytest.mark.e2e
-
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not os.environ.get(PG_URL_VAR), reason=f"set {PG_URL_VAR}=postgresql://... to run against PostgreSQL"))]
 
 
 @pytest.fixture(params=STORES)

@@ -16,15 +16,12 @@ import time
 from pathlib import Path
 from typing import IO
 
-import pytest
 import requests
 
 from tests.e2e.server import PG_URL_VAR, Deployment, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not os.environ.get(PG_URL_VAR), reason=f"set {PG_URL_VAR}=postgresql://... to run against PostgreSQL"))]
 
 
 def crash_deployment(store: str, data_dir: Path, schema: str | None) -> Deployment:

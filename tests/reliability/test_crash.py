@@ -39,8 +39,9 @@ from adapters.idempotency_store import IdempotencyStore
 from api.app import build_services
 from api.services import Services
 from projections import ledger_queries, replay
+from tests.conftest import STORES
 from tests.reliability.crash_checks import LogFacts
-from tests.reliability.crash_deployment import STORES, Server, crash_deployment
+from tests.reliability.crash_deployment import Server, crash_deployment
 from tests.reliability.load_gen import Command, TimeBankWorkload, run_load, send
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.volunteer import IdentityClaim

@@ -290,7 +290,7 @@ def run_model(services: Services, settings_: Settings, clock: FixedClock, tally:
             assert report.identical, report.differences[:5]
 
     Service.TestCase.settings = settings(
-        max_examples=100 if SOAK else 10, stateful_step_count=80 if SOAK else 30, deadline=None, database=None,
+        max_examples=100 if SOAK else 8, stateful_step_count=80 if SOAK else 30, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     Service.TestCase().runTest()

@@ -26,8 +26,9 @@ from sqlalchemy import select
 from api.app import build_services
 from projections import replay
 from tests.builders import a_volunteer
+from tests.conftest import STORES
 from tests.reliability.crash_checks import PAGE
-from tests.reliability.crash_deployment import STORES, Child, crash_deployment
+from tests.reliability.crash_deployment import Child, crash_deployment
 from tests.reliability.crash_projector_child import Counting, handled
 from timebank.application import TransferRequest
 from timebank.domain.actors import Actor, Role
