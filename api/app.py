@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import swagger_ui_bundle
 from apispec import APISpec, BasePlugin
@@ -160,6 +160,25 @@ class TimeBankApi(Api):
     ERROR_SCHEMA = ErrorSchema  # the shape api/errors.py produces, as the `Error` component
     # No catch-all `default` response: ErrorResponses documents each status an operation can answer.
     DEFAULT_ERROR_RESPONSE_NAME = None
+    # The OpenAPI document depends on the code alone, never on settings. Building it is most of
+    # create_app's time (some 0.3 s), so the first app of a process builds it and later apps share
+    # it, with the query parameters it declares: workers and tests create many apps.
+    built: ClassVar[tuple[APISpec, dict[tuple[str, str], frozenset[str]]] | None] = None
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        if TimeBankApi.built is None:
+            super().register_blueprint(blp, parameters=parameters, **options)
+            return
+        # What the library's register_blueprint does, less documenting the views a second time.
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][options.get("name", blp.name)] = self
+        self._app.register_blueprint(blp, **options)
+
+    def share_document(self, app: Flask) -> dict[tuple[str, str], frozenset[str]]:
+        """After the blueprints: keep this app's document for later apps, or take the one kept."""
+        if TimeBankApi.built is None:
+            TimeBankApi.built = (self.spec, declared_query_parameters(self, app))  # type: ignore[has-type]
+        self.spec = TimeBankApi.built[0]
+        return TimeBankApi.built[1]
 
     def _register_pagination_header(self) -> None:
         # flask-smorest's hook for the PAGINATION header component (it has no public setting for it).
@@ -241,8 +260,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     limiter.limit(settings.login_rate_limit, key_func=get_remote_address, override_defaults=False)(sessions.blp)
     for module in BLUEPRINTS:
         api.register_blueprint(module.blp)
+    query_parameters = api.share_document(app)
     register_error_handlers(app)
-    query_parameters = declared_query_parameters(api, app)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many_requests(error: RateLimitExceeded) -> Response:
