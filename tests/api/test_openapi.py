@@ -212,3 +212,27 @@ def test_the_interactive_docs_are_served(client: FlaskClient) -> None:
     assert response.mimetype == "text/html"
     assert "swagger-ui" in response.get_data(as_text=True)
     assert "/openapi.json" in response.get_data(as_text=True)
+
+
+def test_an_app_built_after_the_first_serves_the_same_document_and_refuses_the_same_parameters(
+    client: FlaskClient, tmp_path: Any
+) -> None:
+    """The document is built once per process and shared; a later app must serve and enforce it as the first did."""
+    from dataclasses import replace
+
+    from api.app import TimeBankApi, build_services, create_app
+
+    first = client.get("/openapi.json").get_json()
+    assert TimeBankApi.built is not None
+    settings = replace(client.application.extensions["timebank"].settings, data_dir=tmp_path / "other")
+    services = build_services(settings)
+    try:
+        later = create_app(settings, services=services).test_client()
+        assert later.get("/openapi.json").get_json() == first and len(first["paths"]) > 50
+        from timebank.domain.actors import Role
+
+        token = services.timebank.create_token(Role.ADMIN, label="openapi test")
+        refused = later.get("/api/vocabulary", query_string={"stauts": "x"}, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 422 and refused.get_json()["errors"] == {"query": {"stauts": ["Unknown field."]}}
+    finally:
+        services.close()
