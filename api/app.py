@@ -206,6 +206,15 @@ def declared_query_parameters(api: Api, app: Flask) -> dict[tuple[str, str], fro
     return declared
 
 
+BIGGEST_INTEGER = 2**63 - 1  # what SQLite's INTEGER and PostgreSQL's bigint hold
+MAX_PAGE = 1_000_000  # with at most 100 items a page, an offset the stores can hold
+
+
+def _beyond_the_stores(value: str) -> bool:
+    digits = value.strip().lstrip("+-")
+    return digits.isdigit() and (len(digits) > 19 or int(digits) > BIGGEST_INTEGER)
+
+
 def refuse_undeclared_query_parameters(declared: dict[tuple[str, str], frozenset[str]]) -> None:
     """Unknown query parameters are refused like unknown body fields: a misspelt filter
     (`?stauts=pending`) would otherwise be ignored silently and answer with everything."""
@@ -216,6 +225,14 @@ def refuse_undeclared_query_parameters(declared: dict[tuple[str, str], frozenset
     unknown = sorted(set(request.args) - names)
     if unknown:
         abort(422, messages={"query": {name: ["Unknown field."] for name in unknown}})
+    # The stores' integers are 64-bit: a number beyond them would fail in the database, not here.
+    too_big = sorted({name for name, value in request.args.items(multi=True) if _beyond_the_stores(value)})
+    if too_big:
+        abort(422, messages={"query": {name: [f"must be at most {BIGGEST_INTEGER}"] for name in too_big}})
+    if request.args.get("page", "").isdigit() and int(request.args["page"]) > MAX_PAGE:
+        abort(422, messages={"query": {"page": [f"must be at most {MAX_PAGE}"]}})
+    if any(isinstance(v, int) and abs(v) > BIGGEST_INTEGER for v in (request.view_args or {}).values()):
+        abort(404)  # no stored thing has such a number
     # PostgreSQL's text holds no NUL: a filter with one would fail in the database, not here.
     with_nul = sorted({name for name, value in request.args.items(multi=True) if "\x00" in value or "\x00" in name})
     if with_nul:

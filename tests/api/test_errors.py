@@ -10,6 +10,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from tests.api.conftest import ApiClient, Walk, expect, register, registration
+from timebank.domain.actors import Role
 
 
 def assert_problem(response: TestResponse, code: int) -> dict[str, object]:
@@ -85,6 +86,24 @@ def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(api: A
     problem = assert_problem(response, 422)
     assert problem["field"] == "stauts"
     assert problem["errors"] == {"query": {"stauts": ["Unknown field."]}}
+
+
+@pytest.mark.parametrize(("path", "query", "field"), [
+    ("/api/audit/events", {"after": "9223372036854775808"}, "after"),
+    ("/api/audit/events", {"after": "-99999999999999999999999"}, "after"),
+    ("/api/incentives", {"page": "922337203685477582"}, "page"),
+])
+def test_numbers_beyond_the_stores_integers_are_422_naming_them(api: ApiClient, path: str, query: dict[str, str], field: str) -> None:
+    """SQLite and PostgreSQL hold 64-bit integers; the fuzzer found these answering 500 (an offset of page x size too)."""
+    admin = api.client.application.extensions["timebank"].timebank.create_token(Role.ADMIN, label="errors test")
+    problem = assert_problem(api.get(path, admin, **query), 422)
+    assert field in problem["errors"]["query"]  # type: ignore[index,operator]
+
+
+def test_a_path_number_beyond_the_stores_integers_is_404(api: ApiClient) -> None:
+    admin = api.client.application.extensions["timebank"].timebank.create_token(Role.ADMIN, label="errors test")
+    assert_problem(api.get("/api/audit/proofs/9223372036854775808", admin), 404)
+    assert api.get("/api/audit/proofs/1", admin).status_code != 500
 
 
 def test_a_query_filter_with_a_nul_is_422_naming_it(api: ApiClient) -> None:
