@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas import MinPositionArgs, d
+from api.schemas import BIGGEST_INTEGER, MinPositionArgs, d
 
 HEX = d("Lowercase hex of a SHA-256 hash.")
 
@@ -52,16 +52,16 @@ class ConsistencyProofSchema(Schema):
 
 
 class ProofArgs(MinPositionArgs):
-    tree_size = fields.Int(validate=validate.Range(min=1), metadata=d("The checkpoint to prove against (its tree size); the latest if omitted."))
+    tree_size = fields.Int(validate=validate.Range(min=1, max=BIGGEST_INTEGER), metadata=d("The checkpoint to prove against (its tree size); the latest if omitted."))
 
 
 class ConsistencyArgs(MinPositionArgs):
-    first = fields.Int(required=True, validate=validate.Range(min=1), metadata=d("Tree size of the older checkpoint."))
-    second = fields.Int(required=True, validate=validate.Range(min=1), metadata=d("Tree size of the newer checkpoint."))
+    first = fields.Int(required=True, validate=validate.Range(min=1, max=BIGGEST_INTEGER), metadata=d("Tree size of the older checkpoint."))
+    second = fields.Int(required=True, validate=validate.Range(min=1, max=BIGGEST_INTEGER), metadata=d("Tree size of the newer checkpoint."))
 
 
 class FeedArgs(MinPositionArgs):
-    after = fields.Int(load_default=0, validate=validate.Range(min=0), metadata=d("Start after this event-log position (the previous page's next_after)."))
+    after = fields.Int(load_default=0, validate=validate.Range(min=0, max=BIGGEST_INTEGER), metadata=d("Start after this event-log position (the previous page's next_after)."))
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000), metadata=d("At most this many events (1-1000, default 100)."))
     type = fields.Str(validate=validate.Length(min=1, max=300), metadata=d("Only events of this type: 'ServiceRecord.Confirmed' or a full topic."))
     aggregate_id = fields.UUID(metadata=d("Only the events of this aggregate."))

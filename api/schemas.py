@@ -87,9 +87,14 @@ class PaginationMetadataSchema(pagination.PaginationMetadataSchema):
     next_page = fields.Int(metadata=d("Number of the next page, if any."))
 
 
+# What SQLite's INTEGER and PostgreSQL's bigint hold: a position or tree size beyond it would fail
+# in the database, so the schemas declare it as the maximum (and the OpenAPI document says so).
+BIGGEST_INTEGER = 2**63 - 1
+
+
 class MinPositionArgs(Schema):
     min_position = fields.Int(
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=BIGGEST_INTEGER),
         metadata=d("Wait (bounded) until the views have processed this event-log position, from a command's X-Event-Position header; 503 if they do not in time, 422 if it is beyond the end of the log."),
     )
 

@@ -142,6 +142,8 @@ class AuditLog:
     def checkpoints(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         with self.engine.connect() as conn:
             total = int(conn.execute(select(func.count()).select_from(audit_checkpoints)).scalar_one())
+            if offset >= total:
+                return [], total  # past the last page; a huge page number would overflow the database's integers
             rows = conn.execute(
                 select(audit_checkpoints).order_by(audit_checkpoints.c.tree_size.desc()).offset(offset).limit(limit)
             ).mappings().all()

@@ -75,5 +75,7 @@ def incentives_page(conn: Connection, *, available_on: date | None, limit: int, 
     c = incentives.c
     where = [c.valid_from <= available_on, c.valid_until >= available_on, c.redeemed < c.stock] if available_on else []
     total = conn.execute(select(func.count()).select_from(incentives).where(*where)).scalar_one()
+    if offset >= total:
+        return [], total  # past the last page; and a huge page number would overflow the database's integers
     rows = conn.execute(select(incentives).where(*where).order_by(c.published_at.desc(), c.id).limit(limit).offset(offset))
     return [_view(r) for r in rows], total

@@ -91,13 +91,31 @@ def test_an_unknown_query_parameter_is_refused_like_an_unknown_body_field(api: A
 @pytest.mark.parametrize(("path", "query", "field"), [
     ("/api/audit/events", {"after": "9223372036854775808"}, "after"),
     ("/api/audit/events", {"after": "-99999999999999999999999"}, "after"),
-    ("/api/incentives", {"page": "922337203685477582"}, "page"),
+    ("/api/audit/proofs/1", {"tree_size": "9223372036854775808"}, "tree_size"),
+    ("/api/accounts", {"min_position": "9223372036854775808"}, "min_position"),
 ])
 def test_numbers_beyond_the_stores_integers_are_422_naming_them(api: ApiClient, path: str, query: dict[str, str], field: str) -> None:
-    """SQLite and PostgreSQL hold 64-bit integers; the fuzzer found these answering 500 (an offset of page x size too)."""
+    """SQLite and PostgreSQL hold 64-bit integers; the fuzzer found these answering 500."""
     admin = api.client.application.extensions["timebank"].timebank.create_token(Role.ADMIN, label="errors test")
     problem = assert_problem(api.get(path, admin, **query), 422)
     assert field in problem["errors"]["query"]  # type: ignore[index,operator]
+
+
+@pytest.mark.parametrize("path", ["/api/incentives", "/api/audit/checkpoints", "/api/accounts"])
+def test_a_page_whose_offset_would_overflow_the_stores_is_empty(api: ApiClient, path: str) -> None:
+    """page x page_size past 2^63 would overflow as an OFFSET: a page past the last is empty, however far."""
+    admin = api.client.application.extensions["timebank"].timebank.create_token(Role.ADMIN, label="errors test")
+    for page in ("922337203685477582", str(10**30)):
+        response = api.get(path, admin, page=page)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.get_json() == [] or response.get_json().get("items") == []
+
+
+def test_a_long_run_of_digits_in_a_text_filter_is_text(api: ApiClient) -> None:
+    """Only integer parameters have the stores' maximum: a text filter made of digits is just text."""
+    admin = api.client.application.extensions["timebank"].timebank.create_token(Role.ADMIN, label="errors test")
+    response = api.get("/api/audit/events", admin, type="0" * 40)
+    assert response.status_code == 200, response.get_data(as_text=True)
 
 
 def test_a_path_number_beyond_the_stores_integers_is_404(api: ApiClient) -> None:
