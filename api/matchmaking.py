@@ -31,7 +31,7 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
     """The need's eligible volunteers of its district, ranked with the parts of their scores; and
     for a named volunteer, their score or the hard constraint that excludes them."""
     demand = q.demand_of(need)
-    ids = q.eligible_ids(conn, need["district"], need["required_skills"])
+    ids = q.eligible_ids(conn, need["district"], need["required_skills"], (demand.starts_at, demand.ends_at))
     pool = q.supplies(conn, ids, now, (demand.starts_at, demand.ends_at))
     declined = {str(v) for v in q.declined_volunteers(conn, need["id"])}
     ranked = rank(demand, pool.values(), declined=declined, limit=limit)
@@ -67,13 +67,17 @@ def run_matching(services: Services, actor: Actor, now: datetime, district: str 
             slots_total += sum(d.slots for d in demands)
             start = min(d.starts_at for d in demands)
             end = max(d.ends_at for d in demands)
-            pool = q.supplies(conn, q.eligible_ids(conn, name, []), now, (start, end))
+            # Each need's volunteers come from the index (district, skills, a window that holds it);
+            # the rules judge each of them on the supply rows, read once for the district's needs.
+            wanted = [q.eligible_ids(conn, name, need["required_skills"], (d.starts_at, d.ends_at))
+                      for need, d in zip(district_needs, demands, strict=True)]
+            pool = q.supplies(conn, dict.fromkeys(v for ids in wanted for v in ids), now, (start, end))
             volunteers = list(pool.values())
             index = {s.id: i for i, s in enumerate(volunteers)}
             edges: list[Edge] = []
             scores = {}
             for n, (need, demand) in enumerate(zip(district_needs, demands, strict=True)):
-                for s in volunteers:
+                for s in (pool[v] for v in wanted[n] if v in pool):
                     if (need["id"], UUID(s.id)) in decided or exclusion(demand, s) is not None:
                         continue
                     found = score(demand, s)

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Tab
 from projections.base import Projection, event_of, handles
 from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
+from timebank.domain.matching import window_minutes
 from timebank.domain.need import Need
 from timebank.domain.proposal import Proposal
 from timebank.domain.shift import Shift
@@ -66,6 +67,19 @@ supply_skills = Table(
     Index("ix_supply_skills_district", "district", "skill"),
 )
 
+# The weekly availability windows, a row each, so that the candidate query and runs find the
+# volunteers whose window holds a need's time with an index instead of reading a district's rows.
+supply_windows = Table(
+    "supply_windows",
+    metadata,
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("weekday", Integer, primary_key=True),
+    Column("start_minute", Integer, primary_key=True),
+    Column("end_minute", Integer, primary_key=True),
+    Column("district", String(64), nullable=False),
+    Index("ix_supply_windows_slot", "district", "weekday", "start_minute", "end_minute"),
+)
+
 bookings = Table(
     "bookings",
     metadata,
@@ -97,7 +111,7 @@ proposals = Table(
 
 class MatchingViews(Projection):
     name = "matching"
-    tables = (needs, supply, supply_skills, bookings, proposals)
+    tables = (needs, supply, supply_skills, supply_windows, bookings, proposals)
 
     # Needs ---------------------------------------------------------------------
     @handles(event_of(Need, "Posted"))
@@ -129,6 +143,13 @@ class MatchingViews(Projection):
         for skill in set(new) - set(old):
             batch.insert(supply_skills, dict(skill=skill, volunteer_id=volunteer_id, district=district))
 
+    def _windows(self, batch: Batch, volunteer_id: Any, district: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+        before, after = set(map(window_minutes, old)), set(map(window_minutes, new))
+        for weekday, start, end in before - after:
+            batch.delete(supply_windows, (volunteer_id, weekday, start, end))
+        for weekday, start, end in after - before:
+            batch.insert(supply_windows, dict(volunteer_id=volunteer_id, weekday=weekday, start_minute=start, end_minute=end, district=district))
+
     @handles(event_of(Volunteer, "Registered"))
     def _registered(self, batch: Batch, e: Any) -> None:
         district = e.home.get("district", "")
@@ -145,6 +166,7 @@ class MatchingViews(Projection):
         if row is None:
             return
         self._skills(batch, e.originator_id, row["district"], row["skills"], list(e.skills))
+        self._windows(batch, e.originator_id, row["district"], row["windows"], list(e.availability))
         batch.update(
             supply, e.originator_id, skills=list(e.skills), categories=list(e.service_categories), windows=list(e.availability),
             weekly_cap_minutes=None if e.weekly_hours_cap is None else e.weekly_hours_cap * 60, preferred_places=list(e.preferred_places),

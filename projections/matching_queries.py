@@ -11,10 +11,10 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
 
 from projections.directory import organizations, projects
-from projections.matching import bookings, needs, proposals, supply, supply_skills
+from projections.matching import bookings, needs, proposals, supply, supply_skills, supply_windows
 from projections.queries import _page
 from projections.rosters import shifts
-from timebank.domain.matching import RECENT_DAYS, Demand, Supply, week_of
+from timebank.domain.matching import RECENT_DAYS, Demand, Supply, week_of, weekly_slot
 
 
 def _text(column: Any, words: str) -> ColumnElement[bool]:
@@ -116,17 +116,31 @@ def demand_of(row: dict[str, Any]) -> Demand:
     )
 
 
-def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str]) -> list[UUID]:
-    """Volunteers of the district (not erased) who hold every required skill: the index prunes by skill."""
+def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str],
+                 during: tuple[datetime, datetime] | None = None) -> list[UUID]:
+    """Volunteers of the district who hold every required skill and, with `during`, have a weekly
+    window that holds that time: the index prunes by skill and availability (the rules in
+    timebank/domain/matching.py still judge every volunteer it returns)."""
+    skilled = None
     if required_skills:
         s = supply_skills.c
-        query = (
+        skilled = (
             select(s.volunteer_id).where(s.district == district, s.skill.in_(list(required_skills)))
             .group_by(s.volunteer_id).having(func.count() == len(set(required_skills)))
         )
-    else:
-        query = select(supply.c.volunteer_id).where(supply.c.district == district)
-    return [r[0] for r in conn.execute(query)]
+    if during is not None:
+        slot = weekly_slot(*during)
+        if slot is None:
+            return []  # across midnight: no weekly window holds it
+        weekday, begin, finish = slot
+        w = supply_windows.c
+        query = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
+        if skilled is not None:
+            query = query.where(w.volunteer_id.in_(skilled))
+        return list(dict.fromkeys(r[0] for r in conn.execute(query)))  # two windows may both hold it
+    if skilled is not None:
+        return [r[0] for r in conn.execute(skilled)]
+    return [r[0] for r in conn.execute(select(supply.c.volunteer_id).where(supply.c.district == district))]
 
 
 def supplies(conn: Connection, volunteer_ids: Iterable[UUID], now: datetime, around: tuple[datetime, datetime]) -> dict[UUID, Supply]:

@@ -56,16 +56,27 @@ def check_windows(windows: Sequence[dict[str, object]]) -> list[dict[str, object
     return sorted(cleaned, key=lambda w: (w["weekday"], w["start"]))  # type: ignore[return-value]
 
 
-def available(windows: Iterable[dict[str, object]], starts_at: datetime, ends_at: datetime) -> bool:
-    """Whether one weekly window holds the whole of [starts_at, ends_at) (Beijing time)."""
+def weekly_slot(starts_at: datetime, ends_at: datetime) -> tuple[int, int, int] | None:
+    """(weekday, first minute, last minute) of [starts_at, ends_at) in Beijing time, or None when
+    it runs across midnight (no weekly window holds it)."""
     start, end = starts_at.astimezone(BEIJING), ends_at.astimezone(BEIJING)
     if start.date() != (end - timedelta(microseconds=1)).date():
-        return False  # across midnight: no weekly window holds it
-    begin, finish = start.hour * 60 + start.minute, end.hour * 60 + end.minute or 24 * 60
-    return any(
-        w["weekday"] == start.weekday() and _minutes(str(w["start"]), "start") <= begin and finish <= _minutes(str(w["end"]), "end")
-        for w in windows
-    )
+        return None
+    return start.weekday(), start.hour * 60 + start.minute, end.hour * 60 + end.minute or 24 * 60
+
+
+def window_minutes(window: dict[str, object]) -> tuple[int, int, int]:
+    """(weekday, start minute, end minute) of a well-formed weekly window."""
+    return int(window["weekday"]), _minutes(str(window["start"]), "start"), _minutes(str(window["end"]), "end")  # type: ignore[call-overload]
+
+
+def available(windows: Iterable[dict[str, object]], starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether one weekly window holds the whole of [starts_at, ends_at) (Beijing time)."""
+    slot = weekly_slot(starts_at, ends_at)
+    if slot is None:
+        return False
+    weekday, begin, finish = slot
+    return any(day == weekday and start <= begin and finish <= end for day, start, end in map(window_minutes, windows))
 
 
 def week_of(moment: datetime) -> tuple[datetime, datetime]:
