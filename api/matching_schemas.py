@@ -176,7 +176,7 @@ class CandidatesSchema(Schema):
     need_id = fields.UUID(metadata=d("The need."))
     candidates = fields.List(fields.Nested(CandidateSchema), metadata=d("Eligible volunteers, best first."))
     explained = fields.Nested(CandidateSchema, allow_none=True, metadata=d("The volunteer asked about, eligible or not."))
-    considered = fields.Int(metadata=d("Volunteers of the district who hold the required skills and have a weekly window that holds the need's time."))
+    considered = fields.Int(metadata=d("Volunteers of the district who hold the required skills, have a weekly window that holds the need's time and are free then (no overlapping booking, within their weekly cap)."))
 
 
 # Supply ------------------------------------------------------------------------

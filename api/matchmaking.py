@@ -18,6 +18,10 @@ from timebank.domain.actors import Actor
 from timebank.domain.errors import NotFound
 from timebank.domain.matching import exclusion, rank, score
 
+# The index computes its bounds in floating point and the rules round scores to 4 places.
+BOUND_SLACK = 1e-4
+MIN_PAGE = 100  # volunteers read from the index at a time
+
 
 def _described(volunteer_id: Any, found: Any, excluded_by: str | None) -> dict[str, Any]:
     if found is None:
@@ -31,12 +35,25 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
     """The need's eligible volunteers of its district, ranked with the parts of their scores; and
     for a named volunteer, their score or the hard constraint that excludes them."""
     demand = q.demand_of(need)
-    ids = q.eligible_ids(conn, need["district"], need["required_skills"], (demand.starts_at, demand.ends_at))
-    pool = q.supplies(conn, ids, now, (demand.starts_at, demand.ends_at))
     declined = {str(v) for v in q.declined_volunteers(conn, need["id"])}
-    ranked = rank(demand, pool.values(), declined=declined, limit=limit)
+    ordered = q.ranked_supply(conn, demand, need["district"], now)
+    considered = 0
+    # Read in the order of the score the index computes, a page at a time; the rules judge and score
+    # each volunteer read. Once the last one read scores below the limit-th best score the rules
+    # gave (less a slack for the index's floating point), no volunteer further down can enter.
+    pool: dict[UUID, Any] = {}
+    ranked: list[Any] = []
+    page = max(2 * limit, MIN_PAGE)
+    while True:
+        rows = ordered.fetchmany(page)
+        considered = rows[0][2] if rows else considered
+        pool.update(q.supplies(conn, [r[0] for r in rows], now, (demand.starts_at, demand.ends_at)))
+        ranked = rank(demand, pool.values(), declined=declined, limit=limit)
+        if len(rows) < page or (len(ranked) == limit and rows[-1][1] < ranked[-1].score.total - BOUND_SLACK):
+            break
+    ordered.close()
     result: dict[str, Any] = {
-        "need_id": need["id"], "considered": len(pool), "explained": None,
+        "need_id": need["id"], "considered": considered, "explained": None,
         "candidates": [_described(c.volunteer_id, c.score, None) for c in ranked],
     }
     if volunteer_id is not None:

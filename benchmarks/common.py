@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import operator
 import os
 import secrets
 import shutil
@@ -14,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import JSON, Engine, Table
 
 from timebank.settings import Settings
 
@@ -79,3 +83,37 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 30) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def driver_value(engine: Engine, column: Any) -> Callable[[Any], Any]:
+    """A value as the driver takes it: the column type's own conversion on SQLite (hex UUIDs, naive UTC
+    text), none on PostgreSQL (COPY adapts UUIDs and aware datetimes itself); JSON as its text on both."""
+    if isinstance(column.type, JSON):  # as JSON text, which COPY writes as it is
+        return functools.partial(json.dumps, ensure_ascii=False)
+    if engine.dialect.name == "postgresql":
+        return _identity
+    # The dialect's implementation: a TypeDecorator's own bind_processor leaves out its impl's (the
+    # text SQLite stores datetimes as, which comparisons with bound parameters depend on).
+    return column.type.dialect_impl(engine.dialect).bind_processor(engine.dialect) or _identity
+
+
+def bulk_writer(engine: Engine, table: Table) -> Callable[[Any, list[dict[str, Any]]], None]:
+    """Rows (dicts of driver values) in bulk: COPY on PostgreSQL, the driver's executemany on SQLite.
+    The columns are the Table's, so a column added to it and not filled here fails loudly."""
+    names = [c.name for c in table.columns]
+    values = operator.itemgetter(*names)
+    if engine.dialect.name == "postgresql":
+        def copy(conn: Any, rows: list[dict[str, Any]]) -> None:
+            with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out:
+                for row in rows:
+                    out.write_row(values(row))
+        return copy
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+    def executemany(conn: Any, rows: list[dict[str, Any]]) -> None:
+        conn.connection.driver_connection.executemany(sql, [values(row) for row in rows])
+    return executemany

@@ -24,20 +24,19 @@ from __future__ import annotations
 
 import argparse
 import math
-import operator
 import os
 import random
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Engine, event, text
 
-from benchmarks.common import standalone, throwaway_store
+from benchmarks.common import bulk_writer, driver_value, standalone, throwaway_store
 from projections import ledger_queries
 from projections.balances import accounts, entries, transfers
 from projections.db import make_engine, metadata, positions
@@ -92,36 +91,6 @@ def _weighted(pairs: tuple[tuple[str, int], ...]) -> list[str]:
     return [name for name, weight in pairs for _ in range(weight)]
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _prepare(engine: Engine, column: Any) -> Callable[[Any], Any]:
-    """A value as the driver takes it: the column type's own conversion on SQLite (hex UUIDs, naive UTC
-    text), none on PostgreSQL (COPY adapts UUIDs and aware datetimes itself)."""
-    if engine.dialect.name == "postgresql":
-        return _identity
-    return column.type.bind_processor(engine.dialect) or _identity
-
-
-def _writer(engine: Engine, table: Table) -> Callable[[Any, list[dict[str, Any]]], None]:
-    """Rows (dicts of driver values) in bulk: COPY on PostgreSQL, the driver's executemany on SQLite.
-    The columns are the Table's, so a column added to it and not filled here fails loudly."""
-    names = [c.name for c in table.columns]
-    values = operator.itemgetter(*names)
-    if engine.dialect.name == "postgresql":
-        def copy(conn: Any, rows: list[dict[str, Any]]) -> None:
-            with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out:
-                for row in rows:
-                    out.write_row(values(row))
-        return copy
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-
-    def executemany(conn: Any, rows: list[dict[str, Any]]) -> None:
-        conn.connection.driver_connection.executemany(sql, [values(row) for row in rows])
-    return executemany
-
-
 def fill(engine: Engine, size: int, args: argparse.Namespace, label: str) -> Ledger:
     """Create the balances view's tables afresh and fill them; indexes are built after the rows."""
     rng = random.Random(size)
@@ -138,8 +107,8 @@ def fill(engine: Engine, size: int, args: argparse.Namespace, label: str) -> Led
         for table in TABLES:
             for index in table.indexes:
                 index.drop(conn)
-    write_entries, write_accounts = _writer(engine, entries), _writer(engine, accounts)
-    uuid_value, at_value = _prepare(engine, entries.c.account_id), _prepare(engine, entries.c.at)
+    write_entries, write_accounts = bulk_writer(engine, entries), bulk_writer(engine, accounts)
+    uuid_value, at_value = driver_value(engine, entries.c.account_id), driver_value(engine, entries.c.at)
     account_values = [uuid_value(a) for a in ledger.account_ids]
     cold = size - hot
     hot_lines = hot * args.hot_entries

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, String, Tab
 from projections.base import Projection, event_of, handles
 from projections.batch import Batch
 from projections.db import UTCDateTime, metadata
-from timebank.domain.matching import window_minutes
+from timebank.domain.matching import booked_minutes, window_minutes
 from timebank.domain.need import Need
 from timebank.domain.proposal import Proposal
 from timebank.domain.shift import Shift
@@ -80,6 +80,17 @@ supply_windows = Table(
     Index("ix_supply_windows_slot", "district", "weekday", "start_minute", "end_minute"),
 )
 
+# Preferred places, a row each, so that the candidate query computes each volunteer's distance
+# in the hierarchy (home or a preferred place, the nearer) in SQL.
+supply_places = Table(
+    "supply_places",
+    metadata,
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("district", String(64), primary_key=True),
+    Column("street", String(64), primary_key=True),
+    Column("community", String(64), primary_key=True),
+)
+
 bookings = Table(
     "bookings",
     metadata,
@@ -87,6 +98,7 @@ bookings = Table(
     Column("shift_id", Uuid, primary_key=True),
     Column("starts_at", UTCDateTime, nullable=False),
     Column("ends_at", UTCDateTime, nullable=False),
+    Column("minutes", Integer, nullable=False),  # as the weekly cap counts them (timebank.domain.matching.booked_minutes)
     Column("attended", Boolean, nullable=False),
     Column("booked_at", UTCDateTime, nullable=False),
     Index("ix_bookings_volunteer_time", "volunteer_id", "starts_at"),
@@ -111,7 +123,7 @@ proposals = Table(
 
 class MatchingViews(Projection):
     name = "matching"
-    tables = (needs, supply, supply_skills, supply_windows, bookings, proposals)
+    tables = (needs, supply, supply_skills, supply_windows, supply_places, bookings, proposals)
 
     # Needs ---------------------------------------------------------------------
     @handles(event_of(Need, "Posted"))
@@ -150,6 +162,15 @@ class MatchingViews(Projection):
         for weekday, start, end in after - before:
             batch.insert(supply_windows, dict(volunteer_id=volunteer_id, weekday=weekday, start_minute=start, end_minute=end, district=district))
 
+    def _places(self, batch: Batch, volunteer_id: Any, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
+        def keys(places: list[dict[str, str]]) -> set[tuple[str, str, str]]:
+            return {(p.get("district") or "", p.get("street") or "", p.get("community") or "") for p in places}
+
+        for district, street, community in keys(old) - keys(new):
+            batch.delete(supply_places, (volunteer_id, district, street, community))
+        for district, street, community in keys(new) - keys(old):
+            batch.insert(supply_places, dict(volunteer_id=volunteer_id, district=district, street=street, community=community))
+
     @handles(event_of(Volunteer, "Registered"))
     def _registered(self, batch: Batch, e: Any) -> None:
         district = e.home.get("district", "")
@@ -167,6 +188,7 @@ class MatchingViews(Projection):
             return
         self._skills(batch, e.originator_id, row["district"], row["skills"], list(e.skills))
         self._windows(batch, e.originator_id, row["district"], row["windows"], list(e.availability))
+        self._places(batch, e.originator_id, row["preferred_places"], list(e.preferred_places))
         batch.update(
             supply, e.originator_id, skills=list(e.skills), categories=list(e.service_categories), windows=list(e.availability),
             weekly_cap_minutes=None if e.weekly_hours_cap is None else e.weekly_hours_cap * 60, preferred_places=list(e.preferred_places),
@@ -181,7 +203,7 @@ class MatchingViews(Projection):
         key = (e.originator_id, e.shift_id)
         if batch.get(bookings, key) is None:
             batch.insert(bookings, dict(volunteer_id=e.originator_id, shift_id=e.shift_id, starts_at=e.starts_at, ends_at=e.ends_at,
-                                        attended=False, booked_at=e.at))
+                                        minutes=booked_minutes(e.starts_at, e.ends_at), attended=False, booked_at=e.at))
 
     @handles(event_of(Volunteer, "ReleasedShift"))
     def _released(self, batch: Batch, e: Any) -> None:

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, CursorResult, String, and_, case, cast, false, func, literal, or_, select
 
 from projections.directory import organizations, projects
-from projections.matching import bookings, needs, proposals, supply, supply_skills, supply_windows
+from projections.matching import bookings, needs, proposals, supply, supply_places, supply_skills, supply_windows
 from projections.queries import _page
 from projections.rosters import shifts
-from timebank.domain.matching import RECENT_DAYS, Demand, Supply, week_of, weekly_slot
+from timebank.domain.matching import RECENT_DAYS, WEIGHTS, Demand, Supply, week_of, weekly_slot
 
 
 def _text(column: Any, words: str) -> ColumnElement[bool]:
@@ -116,18 +116,20 @@ def demand_of(row: dict[str, Any]) -> Demand:
     )
 
 
+def _skilled(district: str, required_skills: Sequence[str]) -> Any:
+    s = supply_skills.c
+    return (
+        select(s.volunteer_id).where(s.district == district, s.skill.in_(list(required_skills)))
+        .group_by(s.volunteer_id).having(func.count() == len(set(required_skills)))
+    )
+
+
 def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str],
                  during: tuple[datetime, datetime] | None = None) -> list[UUID]:
     """Volunteers of the district who hold every required skill and, with `during`, have a weekly
     window that holds that time: the index prunes by skill and availability (the rules in
     timebank/domain/matching.py still judge every volunteer it returns)."""
-    skilled = None
-    if required_skills:
-        s = supply_skills.c
-        skilled = (
-            select(s.volunteer_id).where(s.district == district, s.skill.in_(list(required_skills)))
-            .group_by(s.volunteer_id).having(func.count() == len(set(required_skills)))
-        )
+    skilled = _skilled(district, required_skills) if required_skills else None
     if during is not None:
         slot = weekly_slot(*during)
         if slot is None:
@@ -141,6 +143,76 @@ def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str]
     if skilled is not None:
         return [r[0] for r in conn.execute(skilled)]
     return [r[0] for r in conn.execute(select(supply.c.volunteer_id).where(supply.c.district == district))]
+
+
+def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime) -> CursorResult[Any]:
+    """For the candidate query: the volunteers the index finds for the need (its district, its
+    skills, a weekly window that holds its time) that a booking overlapping it, their weekly cap or
+    erasure does not exclude, best first by their score computed in SQL: (volunteer_id, score, how
+    many there are), as a result to read only as far as needed.
+
+    The score is that of timebank.domain.matching, in floating point and unrounded; the caller
+    treats it as a bound, reading on until it falls below the limit-th best score the rules give
+    (api/matchmaking.py), so the list is the one ranking everyone would give."""
+    slot = weekly_slot(demand.starts_at, demand.ends_at)
+    if slot is None:
+        return conn.execute(select(supply.c.volunteer_id, literal(0.0), literal(0)).where(false()))
+    weekday, begin, finish = slot
+    w = supply_windows.c
+    found = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
+    if demand.required_skills:
+        found = found.where(w.volunteer_id.in_(_skilled(district, sorted(demand.required_skills))))
+    eligible = found.distinct().cte("eligible")
+
+    b, pc, s = bookings.c, proposals.c, supply.c
+    monday, next_monday = week_of(demand.starts_at)
+    since = now - timedelta(days=RECENT_DAYS)
+    ids = select(eligible.c.volunteer_id)
+    booked = (
+        select(
+            b.volunteer_id,
+            func.sum(case((and_(b.starts_at < demand.ends_at, b.ends_at > demand.starts_at), 1), else_=0)).label("overlaps"),
+            func.sum(case((and_(b.starts_at >= monday, b.starts_at < next_monday), b.minutes), else_=0)).label("week_minutes"),
+            func.sum(case((and_(b.ends_at < now, b.attended.is_(False)), 1), else_=0)).label("no_shows"),
+            func.sum(case((b.booked_at >= since, 1), else_=0)).label("recent"),
+        ).where(b.volunteer_id.in_(ids)).group_by(b.volunteer_id).cte("booked")
+    )
+    proposed = (
+        select(pc.volunteer_id, func.count().label("recent"))
+        .where(pc.volunteer_id.in_(ids), pc.proposed_at >= since).group_by(pc.volunteer_id).cte("proposed")
+    )
+    place = demand.place
+    fit = literal(0.7) + case((cast(s.categories, String).contains(f'"{demand.category}"', autoescape=True), 0.3), else_=0.0)
+    def within_district(street: Any, community: Any) -> Any:  # timebank.domain.places.hierarchy_distance
+        return case((and_(street != "", street == place["street"]), case((and_(community != "", community == place["community"]), 0), else_=1)),
+                    else_=2)
+
+    pp = supply_places.c
+    preferred = (
+        select(func.min(within_district(pp.street, pp.community)))
+        .where(pp.volunteer_id == s.volunteer_id, pp.district == district).scalar_subquery()
+    )
+    home = within_district(s.street, s.community)
+    nearer = func.min if conn.dialect.name == "sqlite" else func.least  # the smaller of two values
+    distance = nearer(home, func.coalesce(preferred, 3))
+    no_shows = func.coalesce(booked.c.no_shows, 0)
+    recent = func.coalesce(booked.c.recent, 0) + func.coalesce(proposed.c.recent, 0)
+    reliability = (s.attended + literal(1.0)) / (s.attended + no_shows + literal(2.0))
+    fairness = literal(1.0) / (recent + literal(1.0))
+    bound = (
+        WEIGHTS["skill_fit"] * fit + WEIGHTS["distance"] * (literal(1.0) - distance / literal(3.0))
+        + WEIGHTS["reliability"] * reliability + WEIGHTS["fairness"] * fairness
+    ).label("bound")
+    query = (
+        select(s.volunteer_id, bound, func.count().over().label("considered"))
+        .select_from(eligible.join(supply, s.volunteer_id == eligible.c.volunteer_id)
+                     .outerjoin(booked, booked.c.volunteer_id == s.volunteer_id)
+                     .outerjoin(proposed, proposed.c.volunteer_id == s.volunteer_id))
+        .where(s.erased.is_(False), func.coalesce(booked.c.overlaps, 0) == 0,
+               or_(s.weekly_cap_minutes.is_(None), func.coalesce(booked.c.week_minutes, 0) + demand.minutes <= s.weekly_cap_minutes))
+        .order_by(bound.desc(), s.volunteer_id)
+    )
+    return conn.execute(query)
 
 
 def supplies(conn: Connection, volunteer_ids: Iterable[UUID], now: datetime, around: tuple[datetime, datetime]) -> dict[UUID, Supply]:

@@ -1,5 +1,6 @@
-"""The supply index's availability windows (`supply_windows`): the candidate query and runs take
-from it exactly the volunteers whose weekly window holds a need's time, as the rules judge it."""
+"""The supply index's availability windows and preferred places (`supply_windows`,
+`supply_places`): the candidate query and runs take from it exactly the volunteers whose weekly
+window holds a need's time, and rank them exactly as the rules do."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from api.services import Services
 from projections import matching_queries
-from projections.matching import supply_windows
+from projections.matching import supply_places, supply_windows
 from timebank.domain.actors import Actor, Role
 from timebank.domain.matching import BEIJING, available
 from timebank.domain.vocabulary import CURRENT as VOCABULARY
@@ -26,15 +28,20 @@ def a_window(rng: random.Random) -> dict[str, object]:
     return {"weekday": rng.randrange(7), "start": f"{start // 60:02d}:{start % 60:02d}", "end": f"{end // 60:02d}:{end % 60:02d}"}
 
 
+PLACES = [("海淀区", "学院路街道", "石油大院社区"), ("海淀区", "学院路街道", "地大社区"), ("朝阳区", "三里屯街道", "幸福村社区")]
+
+
 def offer(services: Services, actor: Actor, rng: random.Random) -> dict[str, Any]:
     windows = [a_window(rng) for _ in range(rng.randrange(0, 5))]
     skills = rng.sample(SKILLS, rng.randrange(1, 3))
-    services.timebank.offer_supply(actor, actor.id, availability=windows, skills=skills)  # type: ignore[arg-type]
-    return {"windows": windows, "skills": set(skills)}
+    places = [dict(zip(("district", "street", "community"), place, strict=True)) for place in rng.sample(PLACES, rng.randrange(0, 3))]
+    services.timebank.offer_supply(actor, actor.id, availability=windows, skills=skills, preferred_places=places)  # type: ignore[arg-type]
+    return {"windows": windows, "skills": set(skills), "places": {tuple(p.values()) for p in places}}
 
 
 def test_the_index_returns_exactly_the_volunteers_whose_window_holds_the_time(services: Services) -> None:
     rng = random.Random(7)
+    services.timebank.register_places(Actor(Role.ADMIN), PLACES)
     offered: dict[Any, dict[str, Any]] = {}
     for seq in range(14):
         reg = services.timebank.register_volunteer(
@@ -49,7 +56,10 @@ def test_the_index_returns_exactly_the_volunteers_whose_window_holds_the_time(se
         pass
     with services.engine.connect() as conn:
         live = sorted(tuple(r) for r in conn.execute(select(supply_windows)))
+        places = {(r.volunteer_id, (r.district, r.street, r.community)) for r in conn.execute(select(supply_places))}
     assert len(live) > 10, "the scenario must offer windows"
+    assert places == {(vid, place) for vid, o in offered.items() for place in o["places"]}, "the latest offer's places, each once"
+    assert places, "the scenario must offer places"
 
     times = []
     for _ in range(150):
@@ -71,3 +81,35 @@ def test_the_index_returns_exactly_the_volunteers_whose_window_holds_the_time(se
     services.projector.rebuild(["matching"])
     with services.engine.connect() as conn:
         assert sorted(tuple(r) for r in conn.execute(select(supply_windows))) == live
+        assert {(r.volunteer_id, (r.district, r.street, r.community)) for r in conn.execute(select(supply_places))} == places
+
+
+def test_the_candidate_query_ranks_exactly_as_ranking_the_whole_district(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """api.matchmaking.candidates reads the index in the order of a score bound and stops early; it
+    must give the very list (ids, order, scores) that ranking every volunteer of the district gives,
+    with bookings, no-shows, caps, preferred places, erasures, recent proposals and declines drawn."""
+    from api import matchmaking
+    from benchmarks import candidates as bench
+    from timebank.domain.matching import rank
+
+    monkeypatch.setattr(matchmaking, "MIN_PAGE", 4)  # small pages, so that many queries read several
+
+    bench.fill(services.engine, 3000, 1000, seed=5, preferred=0.4, erased=0.05, proposed=0.3, streets=3)
+    rng = random.Random(11)
+    compared = multi_page = 0
+    with services.engine.connect() as conn:
+        for i in range(60):
+            need = bench.a_need(rng, i % 40, streets=3)
+            demand = matching_queries.demand_of(need)
+            declined = {str(v) for v in matching_queries.declined_volunteers(conn, need["id"])}
+            everyone = matching_queries.supplies(
+                conn, matching_queries.eligible_ids(conn, need["district"], need["required_skills"]), bench.NOW,
+                (demand.starts_at, demand.ends_at))
+            for limit in (3, 50):
+                expected = [(c.volunteer_id, c.score.total) for c in rank(demand, everyone.values(), declined=declined, limit=limit)]
+                found = matchmaking.candidates(None, conn, need, bench.NOW, limit)  # type: ignore[arg-type]
+                assert [(str(c["volunteer_id"]), c["score"]) for c in found["candidates"]] == expected, (i, limit)
+                compared += len(expected)
+                multi_page += found["considered"] > max(2 * limit, 4) and len(expected) == limit
+    assert compared > 300, "the needs must find candidates"
+    assert multi_page > 5, "some needs must have more volunteers than a page"

@@ -138,9 +138,14 @@ def exclusion(demand: Demand, supply: Supply, *, declined: bool = False) -> str 
     return None
 
 
+def booked_minutes(starts_at: datetime, ends_at: datetime) -> int:
+    """What a booking counts against the weekly cap: its whole minutes."""
+    return int((ends_at - starts_at).total_seconds() // 60)
+
+
 def booked_minutes_in_week(supply: Supply, moment: datetime) -> int:
     monday, next_monday = week_of(moment)
-    return sum(int((end - start).total_seconds() // 60) for start, end in supply.bookings if monday <= start < next_monday)
+    return sum(booked_minutes(start, end) for start, end in supply.bookings if monday <= start < next_monday)
 
 
 @dataclass(frozen=True)
