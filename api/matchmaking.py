@@ -41,6 +41,11 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
     # Read in the order of the score the index computes, a page at a time; the rules judge and score
     # each volunteer read. Once the last one read scores below the limit-th best score the rules
     # gave (less a slack for the index's floating point), no volunteer further down can enter.
+    # A need with age limits: the best are checked against them (birth dates are opened from the
+    # vault, one by one), and those the limits exclude make room for the next.
+    age_limited = need.get("min_age") is not None or need.get("max_age") is not None
+    too_young_or_old: set[str] = set()
+    age_checked: set[str] = set()
     pool: dict[UUID, Any] = {}
     ranked: list[Any] = []
     page = max(2 * limit, MIN_PAGE)
@@ -48,7 +53,13 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
         rows = ordered.fetchmany(page)
         considered = rows[0][2] if rows else considered
         pool.update(q.supplies(conn, [r[0] for r in rows], now, (demand.starts_at, demand.ends_at)))
-        ranked = rank(demand, pool.values(), declined=declined, limit=limit)
+        while True:
+            ranked = rank(demand, pool.values(), declined=declined | too_young_or_old, limit=limit)
+            unchecked = [c.volunteer_id for c in ranked if c.volunteer_id not in age_checked] if age_limited else []
+            if not unchecked:
+                break
+            too_young_or_old |= {str(v) for v in services.timebank.age_exclusions(need["id"], [UUID(v) for v in unchecked])}
+            age_checked.update(unchecked)
         if len(rows) < page or (len(ranked) == limit and rows[-1][1] < ranked[-1].score.total - BOUND_SLACK):
             break
     ordered.close()
@@ -94,7 +105,10 @@ def run_matching(services: Services, actor: Actor, now: datetime, district: str 
             edges: list[Edge] = []
             scores = {}
             for n, (need, demand) in enumerate(zip(district_needs, demands, strict=True)):
-                for s in (pool[v] for v in wanted[n] if v in pool):
+                excluded_by_age: dict[UUID, str] = {}
+                if need.get("min_age") is not None or need.get("max_age") is not None:
+                    excluded_by_age = services.timebank.age_exclusions(need["id"], [v for v in wanted[n] if v in pool])
+                for s in (pool[v] for v in wanted[n] if v in pool and v not in excluded_by_age):
                     if (need["id"], UUID(s.id)) in decided or exclusion(demand, s) is not None:
                         continue
                     found = score(demand, s)

@@ -37,8 +37,8 @@ def post_need(walk: Walk, **overrides: Any) -> str:
 
 
 def supplier(walk: Walk, *, community: str = "幸福村社区", street: str = "三里屯街道", skills: tuple[str, ...] = ("first_aid",),
-             windows: list[dict[str, Any]] = THURSDAY_MORNING) -> Person:
-    person = register(walk.api, street=street, community=community, skills=list(skills))
+             windows: list[dict[str, Any]] = THURSDAY_MORNING, birth_date: str = "1990-05-17") -> Person:
+    person = register(walk.api, street=street, community=community, skills=list(skills), birth_date=birth_date)
     expect(walk.api.request("PUT", f"/api/volunteers/{person.id}/availability", token=person.token,
                             json={"availability": windows, "weekly_hours_cap": 10}), 200)
     return person
@@ -165,3 +165,23 @@ def test_the_nightly_job_proposes_once(walk: Walk, places: None) -> None:
     walk.api.get("/api/needs", walk.organizer.token)  # wait for the views
     assert run_nightly_matching(walk.services) == 1
     assert run_nightly_matching(walk.services) == 0
+
+
+def test_a_needs_age_limits_keep_volunteers_out_of_its_candidates_and_runs(walk: Walk, places: None) -> None:
+    """Birth dates are sealed and not in the index: the best candidates are checked against the
+    limits one by one, and the next best take the places of those excluded."""
+    older = [supplier(walk) for _ in range(3)]  # 36 on the need's day, the nearest (same community)
+    young = supplier(walk, community="三里屯北社区", birth_date="2001-02-03")  # 25, same street only
+    need_id = post_need(walk, max_age=30, volunteers_needed=1)
+
+    ranked = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token, limit=1), 200)
+    assert [c["volunteer_id"] for c in ranked["candidates"]] == [young.id]
+    everyone = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token), 200)
+    assert [c["volunteer_id"] for c in everyone["candidates"]] == [young.id]
+    why = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token, volunteer_id=older[0].id), 200)
+    assert why["explained"]["excluded_by"] == "age"
+
+    run = expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    assert run["proposals"] == 1
+    proposals = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)
+    assert [p["volunteer_id"] for p in proposals] == [young.id]

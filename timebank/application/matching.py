@@ -147,13 +147,22 @@ class Matching(TimeBankBase):
 
     def age_exclusion(self, need_id: UUID, volunteer_id: UUID) -> str | None:
         """Why the need's age limits exclude this volunteer (their birth date is opened from the vault)."""
+        return self.age_exclusions(need_id, [volunteer_id]).get(volunteer_id)
+
+    def age_exclusions(self, need_id: UUID, volunteer_ids: Iterable[UUID]) -> dict[UUID, str]:
+        """Of these volunteers, those the need's age limits exclude, with why. Birth dates are sealed,
+        so the index cannot hold them: each is opened from the vault, and only for a need with limits."""
         need = self.get_need(need_id)
         if need.min_age is None and need.max_age is None:
-            return None
-        data = self.personal_data_of(self.get_volunteer(volunteer_id))
-        if data is None:
-            return "this volunteer's personal data is erased"
-        return need.check_age(age_on(date.fromisoformat(data["birth_date"]), local_date(need.starts_at)))
+            return {}
+        excluded = {}
+        for volunteer_id in volunteer_ids:
+            data = self.personal_data_of(self.get_volunteer(volunteer_id))
+            why = "this volunteer's personal data is erased" if data is None else need.check_age(
+                age_on(date.fromisoformat(data["birth_date"]), local_date(need.starts_at)))
+            if why is not None:
+                excluded[volunteer_id] = why
+        return excluded
 
     # Proposals -------------------------------------------------------------------
     def record_run(
