@@ -167,20 +167,16 @@ def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime
     b, pc, s = bookings.c, proposals.c, supply.c
     monday, next_monday = week_of(demand.starts_at)
     since = now - timedelta(days=RECENT_DAYS)
-    ids = select(eligible.c.volunteer_id)
-    booked = (
-        select(
-            b.volunteer_id,
-            func.sum(case((and_(b.starts_at < demand.ends_at, b.ends_at > demand.starts_at), 1), else_=0)).label("overlaps"),
-            func.sum(case((and_(b.starts_at >= monday, b.starts_at < next_monday), b.minutes), else_=0)).label("week_minutes"),
-            func.sum(case((and_(b.ends_at < now, b.attended.is_(False)), 1), else_=0)).label("no_shows"),
-            func.sum(case((b.booked_at >= since, 1), else_=0)).label("recent"),
-        ).where(b.volunteer_id.in_(ids)).group_by(b.volunteer_id).cte("booked")
-    )
-    proposed = (
-        select(pc.volunteer_id, func.count().label("recent"))
-        .where(pc.volunteer_id.in_(ids), pc.proposed_at >= since).group_by(pc.volunteer_id).cte("proposed")
-    )
+
+    # Each volunteer's bookings and proposals as correlated subqueries: a few index probes per
+    # volunteer found, so the planner starts from the index's volunteers (not from the whole view).
+    def of_volunteer(table: Any, column: Any, *where: Any) -> Any:
+        return select(column).where(table.c.volunteer_id == s.volunteer_id, *where).scalar_subquery()
+
+    overlapping = select(b.volunteer_id).where(b.volunteer_id == s.volunteer_id, b.starts_at < demand.ends_at, b.ends_at > demand.starts_at)
+    week_minutes = func.coalesce(of_volunteer(bookings, func.sum(b.minutes), b.starts_at >= monday, b.starts_at < next_monday), 0)
+    no_shows = of_volunteer(bookings, func.count(), b.ends_at < now, b.attended.is_(False))
+    recent = of_volunteer(bookings, func.count(), b.booked_at >= since) + of_volunteer(proposals, func.count(), pc.proposed_at >= since)
     place = demand.place
     fit = literal(0.7) + case((cast(s.categories, String).contains(f'"{demand.category}"', autoescape=True), 0.3), else_=0.0)
     def within_district(street: Any, community: Any) -> Any:  # timebank.domain.places.hierarchy_distance
@@ -195,8 +191,6 @@ def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime
     home = within_district(s.street, s.community)
     nearer = func.min if conn.dialect.name == "sqlite" else func.least  # the smaller of two values
     distance = nearer(home, func.coalesce(preferred, 3))
-    no_shows = func.coalesce(booked.c.no_shows, 0)
-    recent = func.coalesce(booked.c.recent, 0) + func.coalesce(proposed.c.recent, 0)
     reliability = (s.attended + literal(1.0)) / (s.attended + no_shows + literal(2.0))
     fairness = literal(1.0) / (recent + literal(1.0))
     bound = (
@@ -205,11 +199,9 @@ def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime
     ).label("bound")
     query = (
         select(s.volunteer_id, bound, func.count().over().label("considered"))
-        .select_from(eligible.join(supply, s.volunteer_id == eligible.c.volunteer_id)
-                     .outerjoin(booked, booked.c.volunteer_id == s.volunteer_id)
-                     .outerjoin(proposed, proposed.c.volunteer_id == s.volunteer_id))
-        .where(s.erased.is_(False), func.coalesce(booked.c.overlaps, 0) == 0,
-               or_(s.weekly_cap_minutes.is_(None), func.coalesce(booked.c.week_minutes, 0) + demand.minutes <= s.weekly_cap_minutes))
+        .select_from(eligible.join(supply, s.volunteer_id == eligible.c.volunteer_id))
+        .where(s.erased.is_(False), ~overlapping.exists(),
+               or_(s.weekly_cap_minutes.is_(None), week_minutes + demand.minutes <= s.weekly_cap_minutes))
         .order_by(bound.desc(), s.volunteer_id)
     )
     return conn.execute(query)
