@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas import Code, MinPositionArgs, ShiftSummarySchema, Skills, Text, d
+from timebank.domain.need import MAX_VOLUNTEERS
 from timebank.domain.places import BEIJING_DISTRICTS
 
 
@@ -122,6 +123,10 @@ class UpdateNeedArgs(Schema):
     requirements = fields.List(Text("A requirement.", max_len=200), validate=validate.Length(max=20), metadata=d("Other requirements."))
     min_age = fields.Int(strict=True, validate=validate.Range(min=14, max=120), metadata=d("Youngest age allowed."))
     max_age = fields.Int(strict=True, validate=validate.Range(min=14, max=120), metadata=d("Oldest age allowed."))
+    volunteers_needed = fields.Int(
+        strict=True, validate=validate.Range(min=1, max=MAX_VOLUNTEERS),
+        metadata=d("Slots: the need's shift gets as many places; never fewer than the volunteers signed up (409)."),
+    )
 
 
 class CloseNeedArgs(Schema):

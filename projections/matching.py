@@ -140,6 +140,10 @@ class MatchingViews(Projection):
     def _updated(self, batch: Batch, e: Any) -> None:
         batch.update(needs, e.originator_id, content=e.content, requirements=list(e.requirements), min_age=e.min_age, max_age=e.max_age)
 
+    @handles(event_of(Need, "SlotsChanged"))
+    def _slots_changed(self, batch: Batch, e: Any) -> None:
+        batch.update(needs, e.originator_id, volunteers_needed=e.volunteers_needed)
+
     @handles(event_of(Need, "Closed"))
     def _closed(self, batch: Batch, e: Any) -> None:
         batch.update(needs, e.originator_id, status="closed")

@@ -57,6 +57,10 @@ class Rosters(Projection):
             )
         )
 
+    @handles(event_of(Shift, "CapacityChanged"))
+    def _capacity_changed(self, batch: Batch, e: Any) -> None:
+        batch.update(shifts, e.originator_id, capacity=e.capacity)
+
     def _count(self, batch: Batch, e: Any, change: int) -> None:
         shift = batch.get(shifts, e.originator_id)
         if shift is not None:

@@ -185,3 +185,26 @@ def test_a_needs_age_limits_keep_volunteers_out_of_its_candidates_and_runs(walk:
     assert run["proposals"] == 1
     proposals = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)
     assert [p["volunteer_id"] for p in proposals] == [young.id]
+
+
+def test_an_organizer_changes_a_needs_slots_and_its_shift_follows(walk: Walk, places: None, services: Services) -> None:
+    person = supplier(walk)
+    need_id = post_need(walk, volunteers_needed=2)
+    expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    proposal = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)[0]
+    expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 204)
+
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"volunteers_needed": 4}), 204)
+    need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
+    assert (need["volunteers_needed"], need["places_left"], need["status"]) == (4, 3, "open")
+    assert expect(walk.api.get(f"/api/shifts/{need['shift_id']}", walk.organizer.token), 200)["capacity"] == 4
+
+    before = event_count(services)
+    problem = expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"volunteers_needed": 0}), 422)
+    assert problem["field"] == "volunteers_needed"
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=person.token, json={"volunteers_needed": 3}), 403)
+    assert event_count(services) == before
+
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"volunteers_needed": 1}), 204)
+    need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
+    assert (need["volunteers_needed"], need["places_left"], need["status"]) == (1, 0, "filled")

@@ -122,3 +122,35 @@ def test_volunteers_offer_windows_a_cap_and_places_for_themselves_only(app: Time
     with pytest.raises(InvalidInput) as refused:
         app.offer_supply(scene.volunteer_actor, scene.volunteer_id, availability=[{"weekday": 7, "start": "09:00", "end": "10:00"}])
     assert refused.value.field == "windows.0.weekday"
+
+
+def accepted(app: TimeBank, scene: Scene, need_id: UUID) -> UUID:
+    volunteer = a_volunteer(app, skills=["first_aid"])
+    app.record_run(an_admin(), [Pairing(need_id, volunteer.volunteer_id, 0.8, {})], needs=1, slots=1, solver="test", districts=["朝阳区"])
+    app.accept_proposal(scene.organizer_actor, Proposal.create_id(need_id, volunteer.volunteer_id))
+    return volunteer.volunteer_id
+
+
+def test_a_needs_slots_change_with_its_shifts_places_never_below_the_sign_ups(app: TimeBank) -> None:
+    scene = a_scene(app)
+    need_id = a_need(app, scene, volunteers_needed=3)
+    shift_id = app.get_need(need_id).shift_id
+    accepted(app, scene, need_id)
+    accepted(app, scene, need_id)
+
+    app.update_need(scene.organizer_actor, need_id, volunteers_needed=5)
+    assert (app.get_need(need_id).volunteers_needed, app.get_shift(shift_id).capacity) == (5, 5)
+    assert app.get_need(need_id).content == "陪同去医院"  # only the slots changed
+
+    with writes_nothing(app), pytest.raises(Conflict) as refused:
+        app.update_need(scene.organizer_actor, need_id, volunteers_needed=1, content="改")
+    assert refused.value.field == "volunteers_needed"
+    with writes_nothing(app), pytest.raises(InvalidInput):
+        app.update_need(scene.organizer_actor, need_id, volunteers_needed=0)
+    with writes_nothing(app), pytest.raises(Forbidden):
+        app.update_need(scene.volunteer_actor, need_id, volunteers_needed=4)
+
+    app.update_need(scene.organizer_actor, need_id, volunteers_needed=2)  # as many as are signed up: filled
+    assert app.get_need(need_id).status == FILLED and app.get_shift(shift_id).capacity == 2
+    with writes_nothing(app), pytest.raises(Conflict):
+        app.update_need(scene.organizer_actor, need_id, volunteers_needed=4)

@@ -86,12 +86,21 @@ class Matching(TimeBankBase):
 
     @retrying
     def update_need(self, actor: Actor, need_id: UUID, *, content: str | None = None, requirements: Sequence[str] | None = None,
-                    min_age: int | None = None, max_age: int | None = None) -> None:
+                    min_age: int | None = None, max_age: int | None = None, volunteers_needed: int | None = None) -> None:
+        """Change an open need; its slots change with its shift's places, in one save."""
         need = self.get_need(need_id)
         self._require_organizer(actor, need.organization_id)
-        need.update(content=content, requirements=None if requirements is None else list(requirements), min_age=min_age,
-                    max_age=max_age, actor=actor.ref, at=self._now())
-        self.save(need)
+        now = self._now()
+        changed: list[Any] = [need]
+        if volunteers_needed is None or (content, requirements, min_age, max_age) != (None, None, None, None):
+            need.update(content=content, requirements=None if requirements is None else list(requirements), min_age=min_age,
+                        max_age=max_age, actor=actor.ref, at=now)
+        if volunteers_needed is not None:
+            shift = self.get_shift(need.shift_id)
+            need.change_slots(volunteers_needed, len(shift.signed_up), actor.ref, now)
+            shift.change_capacity(volunteers_needed, actor.ref, now, field="volunteers_needed")
+            changed.append(shift)
+        self.save(*changed)
 
     @retrying
     def close_need(self, actor: Actor, need_id: UUID, reason: str) -> None:

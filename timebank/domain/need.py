@@ -98,6 +98,23 @@ class Need(Aggregate):
     def _closed(self, reason: str, actor: str, at: datetime) -> None:
         self.status = CLOSED
 
+    def change_slots(self, volunteers_needed: int, signed_up: int, actor: str, at: datetime) -> None:
+        """More or fewer slots while open, never fewer than the volunteers already signed up to the
+        need's shift; with exactly as many slots as sign-ups the need is filled."""
+        self.require_open()
+        if not 1 <= volunteers_needed <= MAX_VOLUNTEERS:
+            raise InvalidInput(f"a need asks for 1 to {MAX_VOLUNTEERS} volunteers", field="volunteers_needed")
+        if volunteers_needed < signed_up:
+            raise Conflict(f"{signed_up} volunteers are signed up already: the need cannot ask for fewer", field="volunteers_needed")
+        if volunteers_needed != self.volunteers_needed:
+            self._slots_changed(volunteers_needed=volunteers_needed, actor=actor, at=at)
+        if volunteers_needed == signed_up:
+            self._filled(actor=actor, at=at)
+
+    @event("SlotsChanged")
+    def _slots_changed(self, volunteers_needed: int, actor: str, at: datetime) -> None:
+        self.volunteers_needed = volunteers_needed
+
     def mark_filled(self, actor: str, at: datetime) -> None:
         """Every slot is taken: no more proposals or sign-ups through matching."""
         self.require_open()

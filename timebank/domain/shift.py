@@ -56,6 +56,19 @@ class Shift(Aggregate):
     def scheduled_minutes(self) -> int:
         return whole_minutes(self.ends_at - self.starts_at)
 
+    def change_capacity(self, capacity: int, actor: str, at: datetime, field: str = "capacity") -> None:
+        """More or fewer places, never fewer than the volunteers signed up."""
+        if capacity < 1:
+            raise InvalidInput("capacity must be at least 1", field=field)
+        if capacity < len(self.signed_up):
+            raise Conflict(f"{len(self.signed_up)} volunteers are signed up already: the shift cannot hold fewer", field=field)
+        if capacity != self.capacity:
+            self._capacity_changed(capacity=capacity, actor=actor, at=at)
+
+    @event("CapacityChanged")
+    def _capacity_changed(self, capacity: int, actor: str, at: datetime) -> None:
+        self.capacity = capacity
+
     # Sign-up -------------------------------------------------------------------
     def sign_up(self, volunteer_id: UUID, skills: list[str], actor: str, at: datetime) -> None:
         if at >= self.ends_at:
