@@ -216,7 +216,8 @@ def run_model(services: Services, settings_: Settings, clock: FixedClock, tally:
         def correct(self, data: st.DataObject, minutes: int) -> None:
             record_id = self.pick(data)
             record = self.records[record_id]
-            ok: bool | None = record.status in ("pending", "confirmed") and (record.shift is None or minutes <= SHIFT_HOURS * 60)
+            ok: bool | None = (record.status in ("pending", "confirmed") and minutes != record.minutes  # a correction changes the minutes
+                               and (record.shift is None or minutes <= SHIFT_HOURS * 60))
             if ok and record.status == "confirmed":
                 taken_back = rules_credits(record_id, record.minutes) - rules_credits(record_id, minutes)
                 if taken_back > self.expected(record.volunteer)[0]:
