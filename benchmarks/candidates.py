@@ -2,21 +2,23 @@
 
     python -m benchmarks candidates [--candidate-volunteers 1000000] [--database-url postgresql://...]
 
-`GET /api/needs/{id}/candidates` ranks a need's eligible volunteers: the supply index (the
-`matching` view's `supply`, `supply_skills`, `supply_windows`, `supply_places` and `bookings` tables) gives the
-volunteers of the need's district who hold its skills and have a weekly window that holds its time;
-their rows, bookings and attendance are read; the rules of timebank/domain/matching.py judge and
-score each one, and the best 50 are returned. Measured here: `api.matchmaking.candidates`, the
-endpoint's whole work but for Flask, on pooled connections as a request takes them, for random
-needs.
+`GET /api/needs/{id}/candidates` ranks a need's eligible volunteers: one query over the `matching`
+view's index (`supply`, `supply_skills`, `supply_windows`, `supply_places`, `bookings`,
+`proposals`) finds the need's free volunteers (district, skills, a weekly window that holds it, no
+overlapping booking, within the weekly cap) and scores them, best first; the rules of
+timebank/domain/matching.py then judge and score the first page or two (api/matchmaking.py).
+Measured here: `api.matchmaking.candidates`, the endpoint's whole work but for Flask, on pooled
+connections as a request takes them, for random needs.
 
 The view's tables are filled directly, in chunks (indexes built after the rows), with synthetic
 Beijing-like volunteers drawn as the `matching` benchmark draws them: a home community in one of
 17 districts x 20 streets x 20 communities (names marked synthetic), 1-3 skills of the
 vocabulary's and 1-3 categories, 3 weekly windows of 3-8 hours starting 07:00-15:00, a weekly cap
-of 4-12 hours, and 0-2 bookings in the needs' week. Needs: 2-4 hours between 08:00 and 18:00 of
-that week, 0-2 required skills. The same is measured first on `--candidate-baseline-volunteers`
-(20,000), so the growth with the index's size is reported with the absolute times.
+of 4-12 hours, 0-3 bookings (most in the needs' week, some earlier, attended or not), and for a
+share of them preferred places, recent proposals and erasure (see `fill`). Needs: 2-4 hours
+starting 08:00-14:00 in that week, 0-2 required skills. The same is measured first on
+`--candidate-baseline-volunteers` (20,000), so the growth with the index's size is reported with
+the absolute times.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def check_windows(windows: Sequence[dict[str, object]]) -> list[dict[str, object
 
 
 def weekly_slot(starts_at: datetime, ends_at: datetime) -> tuple[int, int, int] | None:
-    """(weekday, first minute, last minute) of [starts_at, ends_at) in Beijing time, or None when
+    """(weekday, start minute, end minute) of [starts_at, ends_at) in Beijing time, or None when
     it runs across midnight (no weekly window holds it)."""
     start, end = starts_at.astimezone(BEIJING), ends_at.astimezone(BEIJING)
     if start.date() != (end - timedelta(microseconds=1)).date():
