@@ -34,8 +34,8 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from benchmarks.common import bulk_writer, driver_value, standalone, throwaway_store
-from projections.db import make_engine, metadata
+from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, standalone, throwaway_store
+from projections.db import make_engine
 from projections.matching import MatchingViews, needs
 from timebank.domain.matching import BEIJING, booked_minutes
 from timebank.domain.places import BEIJING_DISTRICTS
@@ -69,12 +69,7 @@ def fill(engine: Engine, volunteers: int, chunk: int, seed: int, *, preferred: f
     of the volunteers: with 1-2 preferred places (`preferred`; half of them in the home district),
     erased, with 1-3 recent proposals. `streets` per district (and as many communities per street)."""
     rng = random.Random(seed)
-    metadata.drop_all(engine, tables=TABLES)
-    metadata.create_all(engine, tables=TABLES)
-    with engine.begin() as conn:
-        for table in TABLES:
-            for index in table.indexes:
-                index.drop(conn)
+    empty_tables_without_indexes(engine, TABLES)
     writers = {t.name: bulk_writer(engine, t) for t in TABLES}
     values = {t.name: {c.name: driver_value(engine, c) for c in t.columns} for t in TABLES}
 
@@ -128,15 +123,8 @@ def fill(engine: Engine, volunteers: int, chunk: int, seed: int, *, preferred: f
                 writers[table.name](conn, rows[table.name])
         print(f"  filled {min(first + chunk, volunteers):,} of {volunteers:,} volunteers", flush=True)
     with engine.begin() as conn:
-        for table in TABLES:
-            for index in table.indexes:
-                index.create(conn)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in TABLES))
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+        create_indexes(conn, TABLES)
+        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in TABLES) if engine.dialect.name == "postgresql" else "ANALYZE")
 
 
 def a_need(rng: random.Random, i: int, streets: int = STREETS) -> dict[str, Any]:

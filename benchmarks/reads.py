@@ -36,7 +36,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, event, text
 
-from benchmarks.common import bulk_writer, driver_value, standalone, throwaway_store
+from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, standalone, throwaway_store
 from projections import ledger_queries
 from projections.balances import accounts, entries, transfers
 from projections.db import make_engine, metadata, positions
@@ -101,12 +101,7 @@ def fill(engine: Engine, size: int, args: argparse.Namespace, label: str) -> Led
     ledger.account_ids = [TimeAccount.create_id(o) for o in ledger.owner_ids]
     ledger.lines = [0] * size
     posted, pend_cr, pend_dr, earned = [0] * size, [0] * size, [0] * size, [0] * size
-    metadata.drop_all(engine, tables=TABLES)
-    metadata.create_all(engine, tables=TABLES)
-    with engine.begin() as conn:
-        for table in TABLES:
-            for index in table.indexes:
-                index.drop(conn)
+    empty_tables_without_indexes(engine, TABLES)
     write_entries, write_accounts = bulk_writer(engine, entries), bulk_writer(engine, accounts)
     uuid_value, at_value = driver_value(engine, entries.c.account_id), driver_value(engine, entries.c.at)
     account_values = [uuid_value(a) for a in ledger.account_ids]
@@ -171,9 +166,7 @@ def fill(engine: Engine, size: int, args: argparse.Namespace, label: str) -> Led
             ])
     print(f"  {label}: {size:,} accounts; building indexes", flush=True)
     with engine.begin() as conn:
-        for table in TABLES:
-            for index in table.indexes:
-                index.create(conn)
+        create_indexes(conn, TABLES)
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{entries.name}', 'seq'), {max(seq, 1)})"))
     if engine.dialect.name == "postgresql":  # what autovacuum does to a live table: statistics and the visibility map

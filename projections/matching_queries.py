@@ -124,24 +124,28 @@ def _skilled(district: str, required_skills: Sequence[str]) -> Any:
     )
 
 
+def _holding(district: str, required_skills: Sequence[str], slot: tuple[int, int, int]) -> Any:
+    """Volunteers of the district with every required skill and a weekly window that holds the
+    slot (weekday, start minute, end minute); one row a window."""
+    weekday, begin, finish = slot
+    w = supply_windows.c
+    query = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
+    return query.where(w.volunteer_id.in_(_skilled(district, required_skills))) if required_skills else query
+
+
 def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str],
                  during: tuple[datetime, datetime] | None = None) -> list[UUID]:
     """Volunteers of the district who hold every required skill and, with `during`, have a weekly
     window that holds that time: the index prunes by skill and availability (the rules in
     timebank/domain/matching.py still judge every volunteer it returns)."""
-    skilled = _skilled(district, required_skills) if required_skills else None
     if during is not None:
         slot = weekly_slot(*during)
         if slot is None:
             return []  # across midnight: no weekly window holds it
-        weekday, begin, finish = slot
-        w = supply_windows.c
-        query = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
-        if skilled is not None:
-            query = query.where(w.volunteer_id.in_(skilled))
+        query = _holding(district, required_skills, slot)
         return list(dict.fromkeys(r[0] for r in conn.execute(query)))  # two windows may both hold it
-    if skilled is not None:
-        return [r[0] for r in conn.execute(skilled)]
+    if required_skills:
+        return [r[0] for r in conn.execute(_skilled(district, required_skills))]
     return [r[0] for r in conn.execute(select(supply.c.volunteer_id).where(supply.c.district == district))]
 
 
@@ -157,12 +161,7 @@ def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime
     slot = weekly_slot(demand.starts_at, demand.ends_at)
     if slot is None:
         return conn.execute(select(supply.c.volunteer_id, literal(0.0), literal(0)).where(false()))
-    weekday, begin, finish = slot
-    w = supply_windows.c
-    found = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
-    if demand.required_skills:
-        found = found.where(w.volunteer_id.in_(_skilled(district, sorted(demand.required_skills))))
-    eligible = found.distinct().cte("eligible")
+    eligible = _holding(district, sorted(demand.required_skills), slot).distinct().cte("eligible")
 
     b, pc, s = bookings.c, proposals.c, supply.c
     monday, next_monday = week_of(demand.starts_at)
