@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -434,12 +435,28 @@ def audit_export(what: str, output: str, fmt: str, data_dir: str | None) -> None
     click.echo(f"wrote {written} {what} to {output}")
 
 
+def _aware_moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 moment", param_hint="--at") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the UTC offset, e.g. +08:00", param_hint="--at")
+    return moment
+
+
 @audit.command("as-of")
-@click.argument("position", type=click.IntRange(min=0))
+@click.argument("position", type=click.IntRange(min=0), required=False)
+@click.option("--at", "moment", callback=lambda _ctx, _param, value: _aware_moment(value), default=None,
+              help="Instead of POSITION: an ISO 8601 moment with its UTC offset (2026-11-20T18:00:00+08:00); the view as it stood then.")
 @click.option("--view", required=True, help="The view to rebuild as of that log position, e.g. service_records or balances.")
 @click.option("--data-dir", default=None, help=DATA_DIR_HELP)
-def audit_as_of(position: int, view: str, data_dir: str | None) -> None:
-    """Print a view as it stood at a log position (JSON Lines: table, then row), replayed into fresh tables."""
+def audit_as_of(position: int | None, moment: datetime | None, view: str, data_dir: str | None) -> None:
+    """Print a view as it stood at a log position or a moment (JSON Lines: table, then row), replayed into fresh tables."""
+    if (position is None) == (moment is None):
+        raise click.UsageError("give a log POSITION or --at MOMENT, not both")
     from api.app import build_services
     from projections import replay
 
@@ -451,6 +468,8 @@ def audit_as_of(position: int, view: str, data_dir: str | None) -> None:
         except KeyError as error:
             raise click.BadParameter(str(error.args[0]), param_hint="--view") from None
         app = services.timebank
+        if moment is not None:
+            position = replay.position_at(app.recorder, app.mapper, moment)
         with replay.fresh_database(services.engine, settings.data_dir) as target:
             replay.replay(app.recorder, app.mapper, services.engine, target, [view], stop=position, compare=False)
             for table in projection.tables:

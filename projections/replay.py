@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,22 @@ def select_projections(names: Sequence[str]) -> list[Projection]:
     if missing:
         raise KeyError(f"no projection named {', '.join(missing)}; known: {', '.join(by_name)}")
     return [by_name[n] for n in names]
+
+
+def position_at(recorder: ApplicationRecorder, mapper: Mapper[Any], moment: datetime) -> int:
+    """The log position of the last event stored at or before `moment` (0 if none): what a view
+    "as of a time" is rebuilt up to. Events are stamped as they are made, so their times follow the
+    log's order; a binary search reads about log2(positions) events."""
+    low, high = 0, recorder.max_notification_id() or 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        [found] = recorder.select_notifications(mid, 1)  # the first at or after mid (PostgreSQL's ids have gaps)
+        event: Any = mapper.to_domain_event(found)  # the library's events carry the time they were made
+        if event.timestamp <= moment:
+            low = min(found.id, high)
+        else:
+            high = mid - 1
+    return low
 
 
 def replay(

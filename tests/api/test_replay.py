@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from click.testing import CliRunner
@@ -89,3 +91,28 @@ def test_the_replay_command_exits_0_when_identical_and_names_a_bad_view(api: Api
     assert bad.exit_code == 2 and "--view" in bad.output
     assert as_of.exit_code == 0, as_of.output
     assert all(json.loads(line)["table"] for line in as_of.output.splitlines())
+
+
+def test_service_records_as_of_a_moment(api: ApiClient, walk: Walk, services: Services, settings: Settings) -> None:
+    """`--at` rebuilds up to the last event stored by then (events are stamped as they are stored)."""
+    before_all = datetime.now(timezone.utc)
+    time.sleep(0.01)
+    person = walk.volunteer()
+    record_id = walk.declared(person, minutes=45)
+    time.sleep(0.01)
+    between = datetime.now(timezone.utc)
+    time.sleep(0.01)
+    expect(walk.confirm(record_id), 200)
+    runner = CliRunner()
+
+    def statuses(*args: str) -> list[str]:
+        result = runner.invoke(cli, ["audit", "as-of", *args, "--view", "service_records"], env=_env(settings))
+        assert result.exit_code == 0, result.output
+        return [row["status"] for row in map(json.loads, result.output.splitlines()) if row["table"] == "service_records"]
+
+    assert statuses("--at", before_all.isoformat()) == []
+    assert statuses("--at", between.astimezone(timezone(timedelta(hours=8))).isoformat()) == ["pending"]
+    assert statuses("--at", datetime.now(timezone.utc).isoformat()) == ["confirmed"]
+    for bad in (["3", "--at", between.isoformat()], [], ["--at", "2026-11-20T18:00:00"], ["--at", "yesterday"]):
+        refused = runner.invoke(cli, ["audit", "as-of", *bad, "--view", "service_records"], env=_env(settings))
+        assert refused.exit_code == 2, refused.output
