@@ -3,6 +3,7 @@ rules (timebank.domain.matching) and the solver (matching/); proposals are saved
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from projections import matching_queries as q
 from timebank.application import Pairing
 from timebank.domain.actors import Actor
 from timebank.domain.errors import NotFound
-from timebank.domain.matching import exclusion, rank, score
+from timebank.domain.matching import exclusion, rank, ranking, score
 
 # The index computes its bounds in floating point and the rules round scores to 4 places.
 BOUND_SLACK = 1e-4
@@ -36,35 +37,55 @@ def candidates(services: Services, conn: Connection, need: dict[str, Any], now: 
     for a named volunteer, their score or the hard constraint that excludes them."""
     demand = q.demand_of(need)
     declined = {str(v) for v in q.declined_volunteers(conn, need["id"])}
-    ordered = q.ranked_supply(conn, demand, need["district"], now)
-    considered = 0
-    # Read in the order of the score the index computes, a page at a time; the rules judge and score
-    # each volunteer read. Once the last one read scores below the limit-th best score the rules
-    # gave (less a slack for the index's floating point), no volunteer further down can enter.
+    # The index is read in three parts, each in the order of the score it computes, a page at a
+    # time, and the rules judge and score each volunteer read: those who live in the need's street or
+    # prefer it (most of the best), then the rest of the district who have the need's category, then
+    # the others. Once the last one read scores below the limit-th best score the rules gave (less a
+    # slack for the index's floating point), no volunteer further down can enter; the later parts
+    # read only those whose attendance could reach that score, and none when their part's highest
+    # score cannot (projections.matching_queries.far_supply).
     # A need with age limits: the best are checked against them (birth dates are opened from the
     # vault, one by one), and those the limits exclude make room for the next.
     age_limited = need.get("min_age") is not None or need.get("max_age") is not None
     too_young_or_old: set[str] = set()
     age_checked: set[str] = set()
     pool: dict[UUID, Any] = {}
+    judged: list[Any] = []  # every volunteer read whom no hard constraint but age excludes, scored
     ranked: list[Any] = []
     page = max(2 * limit, MIN_PAGE)
-    while True:
-        rows = ordered.fetchmany(page)
-        considered = rows[0][2] if rows else considered
-        pool.update(q.supplies(conn, [r[0] for r in rows], now, (demand.starts_at, demand.ends_at)))
+
+    def lowest() -> float | None:
+        """The score a volunteer must reach to enter the list, once it is full (less the slack)."""
+        return ranked[-1].score.total - BOUND_SLACK if len(ranked) == limit else None
+
+    def judge(ordered: Any) -> None:
+        nonlocal ranked
         while True:
-            ranked = rank(demand, pool.values(), declined=declined | too_young_or_old, limit=limit)
-            unchecked = [c.volunteer_id for c in ranked if c.volunteer_id not in age_checked] if age_limited else []
-            if not unchecked:
+            rows = ordered.fetchmany(page)
+            # Those below the limit-th best already cannot enter: their rows are not read. (The list
+            # only gets better: its members have been checked against age limits already.)
+            floor = lowest()
+            wanted = [r[0] for r in rows if (floor is None or r[1] >= floor) and r[0] not in pool]
+            found = q.supplies(conn, wanted, now, (demand.starts_at, demand.ends_at)) if wanted else {}
+            pool.update(found)
+            judged.extend(rank(demand, found.values(), declined=declined, limit=len(found)))
+            while True:
+                ranked = heapq.nsmallest(limit, (c for c in judged if c.volunteer_id not in too_young_or_old), key=ranking)
+                unchecked = [c.volunteer_id for c in ranked if c.volunteer_id not in age_checked] if age_limited else []
+                if not unchecked:
+                    break
+                too_young_or_old.update(str(v) for v in services.timebank.age_exclusions(need["id"], [UUID(v) for v in unchecked]))
+                age_checked.update(unchecked)
+            floor = lowest()
+            if len(rows) < page or (floor is not None and rows[-1][1] < floor):
                 break
-            too_young_or_old |= {str(v) for v in services.timebank.age_exclusions(need["id"], [UUID(v) for v in unchecked])}
-            age_checked.update(unchecked)
-        if len(rows) < page or (len(ranked) == limit and rows[-1][1] < ranked[-1].score.total - BOUND_SLACK):
-            break
-    ordered.close()
+        ordered.close()
+
+    judge(q.near_supply(conn, demand, need["district"], now))
+    judge(q.far_supply(conn, demand, need["district"], now, preferring=True, floor=lowest()))
+    judge(q.far_supply(conn, demand, need["district"], now, preferring=False, floor=lowest()))
     result: dict[str, Any] = {
-        "need_id": need["id"], "considered": considered, "explained": None,
+        "need_id": need["id"], "considered": q.found_count(conn, demand, need["district"]), "explained": None,
         "candidates": [_described(c.volunteer_id, c.score, None) for c in ranked],
     }
     if volunteer_id is not None:

@@ -3,7 +3,7 @@
     python -m benchmarks candidates [--candidate-volunteers 1000000] [--database-url postgresql://...]
 
 `GET /api/needs/{id}/candidates` ranks a need's eligible volunteers: one query over the `matching`
-view's index (`supply`, `supply_skills`, `supply_windows`, `supply_places`, `bookings`,
+view's index (`supply`, `supply_skills`, `supply_categories`, `supply_windows`, `supply_places`, `bookings`,
 `proposals`) finds the need's free volunteers (district, skills, a weekly window that holds it, no
 overlapping booking, within the weekly cap) and scores them, best first; the rules of
 timebank/domain/matching.py then judge and score the first page or two (api/matchmaking.py).
@@ -34,7 +34,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, standalone, throwaway_store
+from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, settle, standalone, throwaway_store
 from projections.db import make_engine
 from projections.matching import MatchingViews, needs
 from timebank.domain.matching import BEIJING, booked_minutes
@@ -92,9 +92,9 @@ def fill(engine: Engine, volunteers: int, chunk: int, seed: int, *, preferred: f
             attended = rng.randrange(20)
             places = {_place(rng, streets, rng.choice((district, None))) for _ in range(rng.randint(1, 2) if rng.random() < preferred else 0)}
             rows["supply_places"] += [prepared("supply_places", dict(volunteer_id=vid, district=d, street=st, community=cm)) for d, st, cm in places]
+            categories = sorted(set(rng.sample(CATEGORIES, rng.randint(1, 3))))
             rows["supply"].append(prepared("supply", dict(
-                volunteer_id=vid, district=district, street=street, community=community, skills=skills,
-                categories=sorted(set(rng.sample(CATEGORIES, rng.randint(1, 3)))),
+                volunteer_id=vid, district=district, street=street, community=community, skills=skills, categories=categories,
                 windows=[{"weekday": d, "start": f"{s // 60:02d}:{s % 60:02d}", "end": f"{e // 60:02d}:{e % 60:02d}"} for d, s, e in windows],
                 weekly_cap_minutes=rng.randint(4, 12) * 60, attended=attended, erased=rng.random() < erased,
                 preferred_places=[dict(district=d, street=st, community=cm) for d, st, cm in sorted(places)],
@@ -106,8 +106,9 @@ def fill(engine: Engine, volunteers: int, chunk: int, seed: int, *, preferred: f
                     declined_by=None, proposed_at=NOW - timedelta(days=rng.randrange(60)), decided_at=None,
                 )))
             rows["supply_skills"] += [prepared("supply_skills", dict(skill=s, volunteer_id=vid, district=district)) for s in skills]
+            rows["supply_categories"] += [prepared("supply_categories", dict(category=c, volunteer_id=vid, district=district)) for c in categories]
             rows["supply_windows"] += [prepared("supply_windows", dict(
-                volunteer_id=vid, weekday=d, start_minute=s, end_minute=e, district=district)) for d, s, e in windows]
+                volunteer_id=vid, weekday=d, start_minute=s, end_minute=e, district=district, street=street)) for d, s, e in windows]
             for b in range(rng.choice((0, 0, 1, 1, 2, 3))):
                 past = rng.random() < 0.3  # an earlier shift, attended or not; else one in the needs' week
                 starts = (NOW - timedelta(days=rng.randint(1, 50)) if past else MONDAY + timedelta(days=rng.randrange(7))).replace(
@@ -124,7 +125,7 @@ def fill(engine: Engine, volunteers: int, chunk: int, seed: int, *, preferred: f
         print(f"  filled {min(first + chunk, volunteers):,} of {volunteers:,} volunteers", flush=True)
     with engine.begin() as conn:
         create_indexes(conn, TABLES)
-        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in TABLES) if engine.dialect.name == "postgresql" else "ANALYZE")
+    settle(engine, TABLES)
 
 
 def a_need(rng: random.Random, i: int, streets: int = STREETS) -> dict[str, Any]:

@@ -135,3 +135,15 @@ def create_indexes(conn: Any, tables: list[Table]) -> None:
     for table in tables:
         for index in table.indexes:
             index.create(conn)
+
+
+def settle(engine: Engine, tables: list[Table]) -> None:
+    """After a bulk fill, what a live store has: statistics for the planner, and on PostgreSQL the
+    visibility map that autovacuum keeps (index-only scans need it)."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table.name}")

@@ -36,7 +36,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, event, text
 
-from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, standalone, throwaway_store
+from benchmarks.common import bulk_writer, create_indexes, driver_value, empty_tables_without_indexes, settle, standalone, throwaway_store
 from projections import ledger_queries
 from projections.balances import accounts, entries, transfers
 from projections.db import make_engine, metadata, positions
@@ -169,10 +169,8 @@ def fill(engine: Engine, size: int, args: argparse.Namespace, label: str) -> Led
         create_indexes(conn, TABLES)
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{entries.name}', 'seq'), {max(seq, 1)})"))
-    if engine.dialect.name == "postgresql":  # what autovacuum does to a live table: statistics and the visibility map
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in TABLES:
-                conn.execute(text(f"VACUUM ANALYZE {table.name}"))
+    if engine.dialect.name == "postgresql":
+        settle(engine, TABLES)
     print(f"  {label}: filled in {time.perf_counter() - began:.0f} s", flush=True)
     return ledger
 

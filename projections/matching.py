@@ -55,8 +55,13 @@ supply = Table(
     Column("preferred_places", JSON, nullable=False),
     Column("attended", Integer, nullable=False),
     Column("erased", Boolean, nullable=False),
-    Index("ix_supply_district", "district", "erased"),
+    Index("ix_supply_place", "district", "street", "community", "volunteer_id"),
 )
+
+# The index's small tables keep their rows in their primary key's order on SQLite (WITHOUT ROWID),
+# and each index ends with volunteer_id: the candidate query reads a district's windows, skills
+# and categories, a street's volunteers and a volunteer's bookings from the index alone, never from
+# the table (10 µs a row fewer at a million volunteers; docs/PERFORMANCE.md).
 
 supply_skills = Table(
     "supply_skills",
@@ -64,7 +69,20 @@ supply_skills = Table(
     Column("skill", String(40), primary_key=True),
     Column("volunteer_id", Uuid, primary_key=True),
     Column("district", String(64), nullable=False),
-    Index("ix_supply_skills_district", "district", "skill"),
+    Index("ix_supply_skills_district", "district", "skill", "volunteer_id"),
+    sqlite_with_rowid=False,
+)
+
+# Service categories, a row each, so that the candidate query finds a district's volunteers who
+# prefer a need's category without reading the others (see projections/matching_queries.py).
+supply_categories = Table(
+    "supply_categories",
+    metadata,
+    Column("category", String(40), primary_key=True),
+    Column("volunteer_id", Uuid, primary_key=True),
+    Column("district", String(64), nullable=False),
+    Index("ix_supply_categories_district", "district", "category", "volunteer_id"),
+    sqlite_with_rowid=False,
 )
 
 # The weekly availability windows, a row each, so that the candidate query and runs find the
@@ -77,7 +95,10 @@ supply_windows = Table(
     Column("start_minute", Integer, primary_key=True),
     Column("end_minute", Integer, primary_key=True),
     Column("district", String(64), nullable=False),
-    Index("ix_supply_windows_slot", "district", "weekday", "start_minute", "end_minute"),
+    Column("street", String(64), nullable=False),  # of the volunteer's home, as district
+    Index("ix_supply_windows_slot", "district", "weekday", "start_minute", "end_minute", "volunteer_id"),
+    Index("ix_supply_windows_street", "district", "street", "weekday", "start_minute", "end_minute", "volunteer_id"),
+    sqlite_with_rowid=False,
 )
 
 # Preferred places, a row each, so that the candidate query computes each volunteer's distance
@@ -89,6 +110,8 @@ supply_places = Table(
     Column("district", String(64), primary_key=True),
     Column("street", String(64), primary_key=True),
     Column("community", String(64), primary_key=True),
+    Index("ix_supply_places_street", "district", "street", "volunteer_id"),
+    sqlite_with_rowid=False,
 )
 
 bookings = Table(
@@ -102,6 +125,7 @@ bookings = Table(
     Column("attended", Boolean, nullable=False),
     Column("booked_at", UTCDateTime, nullable=False),
     Index("ix_bookings_volunteer_time", "volunteer_id", "starts_at"),
+    sqlite_with_rowid=False,
 )
 
 proposals = Table(
@@ -123,7 +147,7 @@ proposals = Table(
 
 class MatchingViews(Projection):
     name = "matching"
-    tables = (needs, supply, supply_skills, supply_windows, supply_places, bookings, proposals)
+    tables = (needs, supply, supply_skills, supply_categories, supply_windows, supply_places, bookings, proposals)
 
     # Needs ---------------------------------------------------------------------
     @handles(event_of(Need, "Posted"))
@@ -153,18 +177,21 @@ class MatchingViews(Projection):
         batch.update(needs, e.originator_id, status="filled")
 
     # Supply --------------------------------------------------------------------
-    def _skills(self, batch: Batch, volunteer_id: Any, district: str, old: list[str], new: list[str]) -> None:
-        for skill in set(old) - set(new):
-            batch.delete(supply_skills, (skill, volunteer_id))
-        for skill in set(new) - set(old):
-            batch.insert(supply_skills, dict(skill=skill, volunteer_id=volunteer_id, district=district))
+    def _codes(self, batch: Batch, table: Table, volunteer_id: Any, district: str, old: list[str], new: list[str]) -> None:
+        """The rows of a volunteer's skills or categories (`table`), from the old codes to the new."""
+        column = table.primary_key.columns.values()[0].name
+        for code in set(old) - set(new):
+            batch.delete(table, (code, volunteer_id))
+        for code in set(new) - set(old):
+            batch.insert(table, {column: code, "volunteer_id": volunteer_id, "district": district})
 
-    def _windows(self, batch: Batch, volunteer_id: Any, district: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    def _windows(self, batch: Batch, volunteer_id: Any, home: dict[str, Any], old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
         before, after = set(map(window_minutes, old)), set(map(window_minutes, new))
         for weekday, start, end in before - after:
             batch.delete(supply_windows, (volunteer_id, weekday, start, end))
         for weekday, start, end in after - before:
-            batch.insert(supply_windows, dict(volunteer_id=volunteer_id, weekday=weekday, start_minute=start, end_minute=end, district=district))
+            batch.insert(supply_windows, dict(volunteer_id=volunteer_id, weekday=weekday, start_minute=start, end_minute=end,
+                                              district=home["district"], street=home["street"]))
 
     def _places(self, batch: Batch, volunteer_id: Any, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
         def keys(places: list[dict[str, str]]) -> set[tuple[str, str, str]]:
@@ -183,15 +210,17 @@ class MatchingViews(Projection):
             skills=list(e.skills), categories=list(e.service_categories), windows=[], weekly_cap_minutes=None, preferred_places=[],
             attended=0, erased=False,
         ))
-        self._skills(batch, e.originator_id, district, [], list(e.skills))
+        self._codes(batch, supply_skills, e.originator_id, district, [], list(e.skills))
+        self._codes(batch, supply_categories, e.originator_id, district, [], list(e.service_categories))
 
     @handles(event_of(Volunteer, "SupplyOffered"))
     def _offered(self, batch: Batch, e: Any) -> None:
         row = batch.get(supply, e.originator_id)
         if row is None:
             return
-        self._skills(batch, e.originator_id, row["district"], row["skills"], list(e.skills))
-        self._windows(batch, e.originator_id, row["district"], row["windows"], list(e.availability))
+        self._codes(batch, supply_skills, e.originator_id, row["district"], row["skills"], list(e.skills))
+        self._codes(batch, supply_categories, e.originator_id, row["district"], row["categories"], list(e.service_categories))
+        self._windows(batch, e.originator_id, row, row["windows"], list(e.availability))
         self._places(batch, e.originator_id, row["preferred_places"], list(e.preferred_places))
         batch.update(
             supply, e.originator_id, skills=list(e.skills), categories=list(e.service_categories), windows=list(e.availability),

@@ -5,13 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, String, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    intersect,
+    literal,
+    or_,
+    select,
+    union,
+)
 
 from projections.directory import organizations, projects
-from projections.matching import bookings, needs, proposals, supply, supply_places, supply_skills, supply_windows
+from projections.matching import bookings, needs, proposals, supply, supply_categories, supply_places, supply_skills, supply_windows
 from projections.queries import _page
 from projections.rosters import shifts
 from timebank.domain.matching import RECENT_DAYS, WEIGHTS, Demand, Supply, week_of, weekly_slot
@@ -116,21 +133,34 @@ def demand_of(row: dict[str, Any]) -> Demand:
     )
 
 
-def _skilled(district: str, required_skills: Sequence[str]) -> Any:
-    s = supply_skills.c
-    return (
-        select(s.volunteer_id).where(s.district == district, s.skill.in_(list(required_skills)))
-        .group_by(s.volunteer_id).having(func.count() == len(set(required_skills)))
-    )
+# The index's statements take their values as bound parameters (the candidate query's are built
+# once for each shape and kept, `_candidate_statement`): building and compiling one costs as much
+# as running it.
+def _with(table: Any, column: str, district: Any, code: Any) -> Any:
+    """A district's volunteers with a skill or category (`table`'s `column`): its index alone."""
+    return select(table.c.volunteer_id).where(table.c.district == district, table.c[column] == code)
 
 
-def _holding(district: str, required_skills: Sequence[str], slot: tuple[int, int, int]) -> Any:
-    """Volunteers of the district with every required skill and a weekly window that holds the
-    slot (weekday, start minute, end minute); one row a window."""
+def _slot_holders(district: Any, slot: tuple[Any, Any, Any], street: Any = None) -> Any:
+    """Volunteers of the district (of a street of it) with a weekly window that holds the slot
+    (weekday, start minute, end minute); one row a window."""
     weekday, begin, finish = slot
     w = supply_windows.c
     query = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
-    return query.where(w.volunteer_id.in_(_skilled(district, required_skills))) if required_skills else query
+    return query if street is None else query.where(w.street == street)
+
+
+def _found(district: Any, skills: Sequence[Any], slot: tuple[Any, Any, Any] | None, *, category: Any = None) -> Any:
+    """The volunteers (each once) of the district with every skill, a weekly window that holds the
+    slot (without one: any) and, if given, the category among theirs: the intersection of index
+    ranges, each read without the tables."""
+    parts = [] if slot is None else [_slot_holders(district, slot)]
+    parts += [_with(supply_skills, "skill", district, code) for code in skills]
+    if category is not None:
+        parts.append(_with(supply_categories, "category", district, category))
+    if not parts:
+        return select(supply.c.volunteer_id).where(supply.c.district == district)
+    return intersect(*parts) if len(parts) > 1 else parts[0].distinct()
 
 
 def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str],
@@ -138,72 +168,167 @@ def eligible_ids(conn: Connection, district: str, required_skills: Sequence[str]
     """Volunteers of the district who hold every required skill and, with `during`, have a weekly
     window that holds that time: the index prunes by skill and availability (the rules in
     timebank/domain/matching.py still judge every volunteer it returns)."""
+    slot = None
     if during is not None:
         slot = weekly_slot(*during)
         if slot is None:
             return []  # across midnight: no weekly window holds it
-        query = _holding(district, required_skills, slot)
-        return list(dict.fromkeys(r[0] for r in conn.execute(query)))  # two windows may both hold it
-    if required_skills:
-        return [r[0] for r in conn.execute(_skilled(district, required_skills))]
-    return [r[0] for r in conn.execute(select(supply.c.volunteer_id).where(supply.c.district == district))]
+    return [r[0] for r in conn.execute(_found(district, sorted(set(required_skills)), slot))]
 
 
-def ranked_supply(conn: Connection, demand: Demand, district: str, now: datetime) -> CursorResult[Any]:
-    """For the candidate query: the volunteers the index finds for the need (its district, its
-    skills, a weekly window that holds its time) that a booking overlapping it, their weekly cap or
-    erasure does not exclude, best first by their score computed in SQL: (volunteer_id, score, how
-    many there are), as a result to read only as far as needed.
+def far_bound(preferring_category: bool) -> float:
+    """The highest score a volunteer of the district outside the need's street can have (the
+    hierarchy distance 2; reliability and fairness at most 1): with the need's category or without."""
+    fit = 1.0 if preferring_category else 0.7
+    return WEIGHTS["skill_fit"] * fit + WEIGHTS["distance"] * (1 - 2 / 3) + WEIGHTS["reliability"] + WEIGHTS["fairness"]
+
+
+NEAR, FAR, COUNT = "near", "far", "count"
+
+
+def _scored(dialect: str, eligible: Any, *where: Any) -> Any:
+    """The `eligible` volunteers (a CTE of volunteer_id) of the district that a booking overlapping
+    the need, their weekly cap or erasure does not exclude, best first by their score computed in
+    SQL: (volunteer_id, score). `where`: further conditions on the supply row.
 
     The score is that of timebank.domain.matching, in floating point and unrounded; the caller
     treats it as a bound, reading on until it falls below the limit-th best score the rules give
     (api/matchmaking.py), so the list is the one ranking everyone would give."""
-    slot = weekly_slot(demand.starts_at, demand.ends_at)
-    if slot is None:
-        return conn.execute(select(supply.c.volunteer_id, literal(0.0), literal(0)).where(false()))
-    eligible = _holding(district, sorted(demand.required_skills), slot).distinct().cte("eligible")
-
-    b, pc, s = bookings.c, proposals.c, supply.c
-    monday, next_monday = week_of(demand.starts_at)
-    since = now - timedelta(days=RECENT_DAYS)
+    b, pc, s, pp = bookings.c, proposals.c, supply.c, supply_places.c
+    P = bindparam
 
     # Each volunteer's bookings and proposals as correlated subqueries: a few index probes per
     # volunteer found, so the planner starts from the index's volunteers (not from the whole view).
-    def of_volunteer(table: Any, column: Any, *where: Any) -> Any:
-        return select(column).where(table.c.volunteer_id == s.volunteer_id, *where).scalar_subquery()
+    def of_volunteer(table: Any, column: Any, *conditions: Any) -> Any:
+        return select(column).where(table.c.volunteer_id == s.volunteer_id, *conditions).scalar_subquery()
 
-    overlapping = select(b.volunteer_id).where(b.volunteer_id == s.volunteer_id, b.starts_at < demand.ends_at, b.ends_at > demand.starts_at)
-    week_minutes = func.coalesce(of_volunteer(bookings, func.sum(b.minutes), b.starts_at >= monday, b.starts_at < next_monday), 0)
-    no_shows = of_volunteer(bookings, func.count(), b.ends_at < now, b.attended.is_(False))
-    recent = of_volunteer(bookings, func.count(), b.booked_at >= since) + of_volunteer(proposals, func.count(), pc.proposed_at >= since)
-    place = demand.place
-    fit = literal(0.7) + case((cast(s.categories, String).contains(f'"{demand.category}"', autoescape=True), 0.3), else_=0.0)
+    overlapping = select(b.volunteer_id).where(b.volunteer_id == s.volunteer_id, b.starts_at < P("ends_at"), b.ends_at > P("starts_at"))
+    week_minutes = func.coalesce(of_volunteer(bookings, func.sum(b.minutes), b.starts_at >= P("monday"), b.starts_at < P("next_monday")), 0)
+    no_shows = of_volunteer(bookings, func.count(), b.ends_at < P("now"), b.attended.is_(False))
+    recent = of_volunteer(bookings, func.count(), b.booked_at >= P("since")) + of_volunteer(proposals, func.count(), pc.proposed_at >= P("since"))
+
     def within_district(street: Any, community: Any) -> Any:  # timebank.domain.places.hierarchy_distance
-        return case((and_(street != "", street == place["street"]), case((and_(community != "", community == place["community"]), 0), else_=1)),
+        return case((and_(street != "", street == P("street")), case((and_(community != "", community == P("community")), 0), else_=1)),
                     else_=2)
 
-    pp = supply_places.c
-    preferred = (
-        select(func.min(within_district(pp.street, pp.community)))
-        .where(pp.volunteer_id == s.volunteer_id, pp.district == district).scalar_subquery()
-    )
-    home = within_district(s.street, s.community)
-    nearer = func.min if conn.dialect.name == "sqlite" else func.least  # the smaller of two values
-    distance = nearer(home, func.coalesce(preferred, 3))
+    preferred = select(func.min(within_district(pp.street, pp.community))).where(
+        pp.volunteer_id == s.volunteer_id, pp.district == P("district")).scalar_subquery()
+    nearer = func.min if dialect == "sqlite" else func.least  # the smaller of two values
+    distance = nearer(within_district(s.street, s.community), func.coalesce(preferred, 3))
     reliability = (s.attended + literal(1.0)) / (s.attended + no_shows + literal(2.0))
     fairness = literal(1.0) / (recent + literal(1.0))
     bound = (
-        WEIGHTS["skill_fit"] * fit + WEIGHTS["distance"] * (literal(1.0) - distance / literal(3.0))
+        WEIGHTS["skill_fit"] * _fit() + WEIGHTS["distance"] * (literal(1.0) - distance / literal(3.0))
         + WEIGHTS["reliability"] * reliability + WEIGHTS["fairness"] * fairness
     ).label("bound")
-    query = (
-        select(s.volunteer_id, bound, func.count().over().label("considered"))
+    return (
+        select(s.volunteer_id, bound)
         .select_from(eligible.join(supply, s.volunteer_id == eligible.c.volunteer_id))
-        .where(s.erased.is_(False), ~overlapping.exists(),
-               or_(s.weekly_cap_minutes.is_(None), week_minutes + demand.minutes <= s.weekly_cap_minutes))
+        .where(s.district == P("district"), s.erased.is_(False), *where, ~overlapping.exists(),
+               or_(s.weekly_cap_minutes.is_(None), week_minutes + P("minutes") <= s.weekly_cap_minutes))
         .order_by(bound.desc(), s.volunteer_id)
     )
-    return conn.execute(query)
+
+
+def _has_category() -> Any:
+    """Whether the need's category is among the volunteer's (their JSON list of codes)."""
+    return cast(supply.c.categories, String).like(bindparam("category_pattern"), escape="/")
+
+
+def _fit() -> Any:
+    """The skill fit of a volunteer who holds every required skill: the category among theirs or not."""
+    return literal(0.7) + case((_has_category(), 0.3), else_=0.0)
+
+
+@lru_cache(maxsize=128)
+def _candidate_statement(dialect: str, part: str, skills: int, *, street: bool = True, preferring: bool = False,
+                         floor: bool = False) -> Any:
+    """The candidate query's statements, by shape (how many skills; with a street; the far part's
+    kind and floor), with the need's values as parameters (`_parameters`).
+
+    - NEAR: the free volunteers (as `_scored`) who live in the need's street or prefer a place in it,
+      with its skills and a weekly window that holds it. Found from the street's windows and the
+      preferred places in it, probing the few found for each skill: most of the best are here.
+    - FAR: the rest of the district, found by its skills and windows, who have the need's category
+      among theirs (`preferring`) or not; with `floor`, only those who could score as much as the
+      parameter `floor` (their reliability from their attendance alone).
+    - COUNT: how many volunteers the index finds (district, skills, a window that holds the need)."""
+    P = bindparam
+    district: Any = P("district")
+    slot: tuple[Any, Any, Any] = (P("weekday"), P("begin"), P("finish"))
+    codes: list[Any] = [P(f"skill_{i}") for i in range(skills)]
+    s, pp, w, sk = supply.c, supply_places.c, supply_windows.c, supply_skills.c
+    if part == COUNT:
+        return select(func.count()).select_from(_found(district, codes, slot).subquery())
+    if part == NEAR:
+        def skilled(volunteer_id: Any) -> list[Any]:
+            return [select(sk.volunteer_id).where(sk.skill == code, sk.volunteer_id == volunteer_id).exists() for code in codes]
+
+        living = _slot_holders(district, slot, P("street")).where(*skilled(w.volunteer_id))
+        holds = select(w.volunteer_id).where(w.volunteer_id == pp.volunteer_id, w.weekday == slot[0], w.start_minute <= slot[1],
+                                             w.end_minute >= slot[2]).exists()
+        preferring_street = select(pp.volunteer_id).where(pp.district == district, pp.street == P("street"), holds,
+                                                          *skilled(pp.volunteer_id))
+        return _scored(dialect, union(living, preferring_street).cte("eligible"))
+    where: list[Any] = []
+    if street:
+        where.append(s.street != P("street"))  # the near part's (those who prefer the street are read again: harmless)
+    if not preferring:
+        where.append(~_has_category())
+    if floor:
+        highest = (WEIGHTS["skill_fit"] * _fit() + WEIGHTS["distance"] * (literal(1.0) - literal(2.0) / literal(3.0))
+                   + WEIGHTS["reliability"] * (s.attended + literal(1.0)) / (s.attended + literal(2.0)) + WEIGHTS["fairness"])
+        where.append(highest >= P("floor"))
+    found = _found(district, codes, slot, category=P("category") if preferring else None)
+    return _scored(dialect, found.cte("eligible"), *where)
+
+
+def _parameters(demand: Demand, district: str, now: datetime, slot: tuple[int, int, int], floor: float | None = None) -> dict[str, Any]:
+    monday, next_monday = week_of(demand.starts_at)
+    escaped = demand.category.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    values = {
+        "district": district, "street": demand.place.get("street") or "", "community": demand.place.get("community") or "",
+        "weekday": slot[0], "begin": slot[1], "finish": slot[2], "category": demand.category, "category_pattern": f'%"{escaped}"%',
+        "starts_at": demand.starts_at, "ends_at": demand.ends_at, "minutes": demand.minutes, "monday": monday,
+        "next_monday": next_monday, "now": now, "since": now - timedelta(days=RECENT_DAYS), "floor": floor,
+    }
+    values.update((f"skill_{i}", code) for i, code in enumerate(sorted(demand.required_skills)))
+    return values
+
+
+def _nothing(conn: Connection) -> CursorResult[Any]:
+    return conn.execute(select(supply.c.volunteer_id, literal(0.0)).where(false()))
+
+
+def near_supply(conn: Connection, demand: Demand, district: str, now: datetime) -> CursorResult[Any]:
+    """The first part of the candidate query (NEAR in `_candidate_statement`): (volunteer_id, score), best first."""
+    slot = weekly_slot(demand.starts_at, demand.ends_at)
+    if slot is None or not demand.place.get("street"):
+        return _nothing(conn)
+    statement = _candidate_statement(conn.dialect.name, NEAR, len(demand.required_skills))
+    return conn.execute(statement, _parameters(demand, district, now, slot))
+
+
+def far_supply(conn: Connection, demand: Demand, district: str, now: datetime, *, preferring: bool,
+               floor: float | None = None) -> CursorResult[Any]:
+    """The rest of the candidate query (FAR in `_candidate_statement`): (volunteer_id, score), best
+    first; nothing when `floor` is above the highest score the part can have (`far_bound`)."""
+    slot = weekly_slot(demand.starts_at, demand.ends_at)
+    if slot is None or (floor is not None and floor > far_bound(preferring)):
+        return _nothing(conn)
+    statement = _candidate_statement(conn.dialect.name, FAR, len(demand.required_skills), street=bool(demand.place.get("street")),
+                                     preferring=preferring, floor=floor is not None)
+    return conn.execute(statement, _parameters(demand, district, now, slot, floor))
+
+
+def found_count(conn: Connection, demand: Demand, district: str) -> int:
+    """How many volunteers the index finds for the need: of its district, with its skills and a
+    weekly window that holds its time (before bookings, weekly caps, age limits and declines)."""
+    slot = weekly_slot(demand.starts_at, demand.ends_at)
+    if slot is None:
+        return 0
+    statement = _candidate_statement(conn.dialect.name, COUNT, len(demand.required_skills))
+    return int(conn.execute(statement, _parameters(demand, district, now=demand.starts_at, slot=slot)).scalar_one())
 
 
 def supplies(conn: Connection, volunteer_ids: Iterable[UUID], now: datetime, around: tuple[datetime, datetime]) -> dict[UUID, Supply]:

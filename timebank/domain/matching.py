@@ -188,10 +188,15 @@ class Candidate:
     score: Score
 
 
+def ranking(candidate: Candidate) -> tuple[float, float, str]:
+    """The order of candidates: best first (ties: fewer recent opportunities, then id)."""
+    return -candidate.score.total, -candidate.score.fairness, candidate.volunteer_id
+
+
 def rank(demand: Demand, supplies: Iterable[Supply], *, declined: frozenset[str] | set[str] = frozenset(), limit: int = 50) -> list[Candidate]:
-    """The eligible volunteers, best first (ties: fewer recent opportunities, then id)."""
+    """The eligible volunteers, best first (`ranking`)."""
     ranked = [
         Candidate(s.id, score(demand, s)) for s in supplies if exclusion(demand, s, declined=s.id in declined) is None
     ]
-    ranked.sort(key=lambda c: (-c.score.total, c.score.fairness * -1, c.volunteer_id))
+    ranked.sort(key=ranking)
     return ranked[:limit]
