@@ -127,6 +127,15 @@ class UpdateNeedArgs(Schema):
         strict=True, validate=validate.Range(min=1, max=MAX_VOLUNTEERS),
         metadata=d("Slots: the need's shift gets as many places; never fewer than the volunteers signed up (409)."),
     )
+    starts_at = fields.AwareDateTime(metadata=d(
+        "A new start, ISO 8601 with offset: the need's shift moves with it. Only while no volunteer is signed up (409): "
+        "their bookings were for the old time. Open proposals stay; accepting one checks overlaps again."))
+    ends_at = fields.AwareDateTime(metadata=d("A new end: after the start, in the future, at most 24 h after the start."))
+
+    @validates_schema
+    def _check_times(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("ends_at must be after starts_at", "ends_at")
 
 
 class CloseNeedArgs(Schema):

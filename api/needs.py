@@ -71,7 +71,7 @@ class NeedById(MethodView):
     @blp.arguments(UpdateNeedArgs, required=False)  # every field is optional
     @blp.response(204)
     def patch(self, args: dict[str, Any], need_id: UUID) -> None:
-        """Change an open need's content, requirements, age limits or slots (its organizers)"""
+        """Change an open need's content, requirements, age limits, slots or time (its organizers)"""
         services().timebank.update_need(actor(), need_id, **args)
 
 

@@ -168,6 +168,10 @@ class MatchingViews(Projection):
     def _slots_changed(self, batch: Batch, e: Any) -> None:
         batch.update(needs, e.originator_id, volunteers_needed=e.volunteers_needed)
 
+    @handles(event_of(Need, "Rescheduled"))
+    def _rescheduled(self, batch: Batch, e: Any) -> None:
+        batch.update(needs, e.originator_id, starts_at=e.starts_at, ends_at=e.ends_at)
+
     @handles(event_of(Need, "Closed"))
     def _closed(self, batch: Batch, e: Any) -> None:
         batch.update(needs, e.originator_id, status="closed")

@@ -61,6 +61,10 @@ class Rosters(Projection):
     def _capacity_changed(self, batch: Batch, e: Any) -> None:
         batch.update(shifts, e.originator_id, capacity=e.capacity)
 
+    @handles(event_of(Shift, "Rescheduled"))
+    def _rescheduled(self, batch: Batch, e: Any) -> None:
+        batch.update(shifts, e.originator_id, starts_at=e.starts_at, ends_at=e.ends_at)
+
     def _count(self, batch: Batch, e: Any, change: int) -> None:
         shift = batch.get(shifts, e.originator_id)
         if shift is not None:

@@ -208,3 +208,63 @@ def test_an_organizer_changes_a_needs_slots_and_its_shift_follows(walk: Walk, pl
     expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"volunteers_needed": 1}), 204)
     need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
     assert (need["volunteers_needed"], need["places_left"], need["status"]) == (1, 0, "filled")
+
+
+def test_an_organizer_moves_a_need_to_another_time_while_nobody_is_signed_up(walk: Walk, places: None, services: Services) -> None:
+    person = supplier(walk)  # free on Thursday mornings only
+    need_id = post_need(walk, volunteers_needed=1)  # Thursday 10:00-12:00
+    need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
+    morning = (need["starts_at"], need["ends_at"])
+    afternoon_start = walk.clock() + timedelta(days=1, hours=4)
+    afternoon = {"starts_at": afternoon_start.isoformat(), "ends_at": (afternoon_start + timedelta(hours=2)).isoformat()}
+
+    def ranked() -> list[str]:
+        return [c["volunteer_id"] for c in expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token), 200)["candidates"]]
+
+    assert ranked() == [person.id]
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json=afternoon), 204)
+    need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
+    shift = expect(walk.api.get(f"/api/shifts/{need['shift_id']}", walk.organizer.token), 200)
+    assert (need["starts_at"], need["ends_at"]) == (shift["starts_at"], shift["ends_at"]) != morning
+    assert expect(walk.api.get("/api/needs", person.token, district="朝阳区"), 200)[0]["starts_at"] == need["starts_at"]
+    assert ranked() == []  # the afternoon is outside their window
+    why = expect(walk.api.get(f"/api/needs/{need_id}/candidates", walk.organizer.token, volunteer_id=person.id), 200)
+    assert why["explained"]["excluded_by"] == "availability"
+
+    # Only the end: the start stays. Back to the morning, then a run signs the volunteer up.
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"starts_at": morning[0]}), 204)
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json={"ends_at": morning[1]}), 204)
+    assert (expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)["starts_at"],) == (morning[0],)
+    assert ranked() == [person.id]
+
+    # Bad input changes nothing: an end before the start (in the body, or against the kept start),
+    # a window that has ended, a time with no offset, someone else's need.
+    before = event_count(services)
+    past = walk.clock() - timedelta(hours=3)
+    for body, status, field in (
+        ({"starts_at": afternoon["ends_at"], "ends_at": afternoon["starts_at"]}, 422, "ends_at"),
+        ({"ends_at": (walk.clock() + timedelta(hours=1)).isoformat()}, 422, "ends_at"),
+        ({"starts_at": past.isoformat(), "ends_at": (past + timedelta(hours=1)).isoformat()}, 422, "ends_at"),
+        ({"starts_at": "2030-01-01T10:00:00"}, 422, "starts_at"),
+        ({"starts_at": afternoon["starts_at"], "ends_at": (afternoon_start + timedelta(hours=30)).isoformat()}, 422, "ends_at"),
+    ):
+        problem = expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json=body), status)
+        assert problem["field"] == field, (body, problem)
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=person.token, json=afternoon), 403)
+    assert event_count(services) == before
+
+    expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    proposal = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)[0]
+    expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 204)
+    # Signed up (and the need filled): the time cannot move; an open need with a sign-up is refused with a 409.
+    assert expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json=afternoon), 409)["field"] == "need_id"
+    other = supplier(walk, community="三里屯北社区")
+    two = post_need(walk, volunteers_needed=2, starts_in=timedelta(days=1, hours=1))
+    expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
+    proposals = expect(walk.api.get(f"/api/needs/{two}/proposals", walk.organizer.token), 200)
+    assert [p["volunteer_id"] for p in proposals] == [other.id]  # the first is booked then
+    expect(walk.api.post(f"/api/proposals/{proposals[0]['id']}/accept", {}, walk.organizer.token), 204)
+    before = event_count(services)
+    problem = expect(walk.api.request("PATCH", f"/api/needs/{two}", token=walk.organizer.token, json=afternoon), 409)
+    assert problem["field"] == "starts_at" and "signed up" in problem["message"]
+    assert event_count(services) == before

@@ -221,3 +221,38 @@ class TestSchedule:
 
     def test_a_shift_of_exactly_24_hours_is_allowed(self) -> None:
         Shift.check_schedule(START, START + timedelta(hours=24), 1)
+
+
+class TestReschedule:
+    def test_a_shift_nobody_signed_up_to_moves_to_another_time(self) -> None:
+        shift = a_shift()
+        later = START + timedelta(days=1)
+        shift.reschedule(later, later + timedelta(hours=2), "x", T0)
+        assert (shift.starts_at, shift.ends_at, shift.scheduled_minutes) == (later, later + timedelta(hours=2), 120)
+        assert type(shift.pending_events[-1]).__name__ == "Rescheduled"
+
+    def test_the_same_time_again_records_nothing(self) -> None:
+        shift = a_shift()
+        before = len(shift.pending_events)
+        shift.reschedule(START, END, "x", T0)
+        assert len(shift.pending_events) == before
+
+    def test_a_shift_with_a_volunteer_signed_up_keeps_its_time(self) -> None:
+        shift = a_shift()
+        signed_up(shift)
+        with pytest.raises(Conflict, match="1 volunteers are signed up") as raised:
+            shift.reschedule(START + timedelta(days=1), END + timedelta(days=1), "x", T0, field="starts_at")
+        assert raised.value.field == "starts_at"
+        assert (shift.starts_at, shift.ends_at) == (START, END)
+
+    @pytest.mark.parametrize(("starts_at", "ends_at", "field"), [
+        (END, START, "ends_at"),  # ends before it starts
+        (START, START + timedelta(hours=25), "ends_at"),  # longer than a day
+        (START.replace(tzinfo=None), END, "starts_at"),  # no offset
+    ])
+    def test_a_time_a_shift_cannot_have_is_refused(self, starts_at: datetime, ends_at: datetime, field: str) -> None:
+        shift = a_shift()
+        with pytest.raises(InvalidInput) as raised:
+            shift.reschedule(starts_at, ends_at, "x", T0)
+        assert raised.value.field == field
+        assert (shift.starts_at, shift.ends_at) == (START, END)

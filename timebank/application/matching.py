@@ -86,20 +86,28 @@ class Matching(TimeBankBase):
 
     @retrying
     def update_need(self, actor: Actor, need_id: UUID, *, content: str | None = None, requirements: Sequence[str] | None = None,
-                    min_age: int | None = None, max_age: int | None = None, volunteers_needed: int | None = None) -> None:
-        """Change an open need; its slots change with its shift's places, in one save."""
+                    min_age: int | None = None, max_age: int | None = None, volunteers_needed: int | None = None,
+                    starts_at: datetime | None = None, ends_at: datetime | None = None) -> None:
+        """Change an open need; its slots and its time change with its shift's places and time, in
+        one save (the time only while no one is signed up)."""
         need = self.get_need(need_id)
         self._require_organizer(actor, need.organization_id)
         now = self._now()
         changed: list[Any] = [need]
-        if volunteers_needed is None or (content, requirements, min_age, max_age) != (None, None, None, None):
+        slots_or_time = volunteers_needed is not None or starts_at is not None or ends_at is not None
+        if not slots_or_time or (content, requirements, min_age, max_age) != (None, None, None, None):
             need.update(content=content, requirements=None if requirements is None else list(requirements), min_age=min_age,
                         max_age=max_age, actor=actor.ref, at=now)
-        if volunteers_needed is not None:
+        if slots_or_time:
             shift = self.get_shift(need.shift_id)
+            changed.append(shift)
+        if starts_at is not None or ends_at is not None:
+            starts_at, ends_at = starts_at or need.starts_at, ends_at or need.ends_at
+            need.reschedule(starts_at, ends_at, len(shift.signed_up), actor.ref, now)
+            shift.reschedule(starts_at, ends_at, actor.ref, now)
+        if volunteers_needed is not None:
             need.change_slots(volunteers_needed, len(shift.signed_up), actor.ref, now)
             shift.change_capacity(volunteers_needed, actor.ref, now, field="volunteers_needed")
-            changed.append(shift)
         self.save(*changed)
 
     @retrying

@@ -69,6 +69,18 @@ class Shift(Aggregate):
     def _capacity_changed(self, capacity: int, actor: str, at: datetime) -> None:
         self.capacity = capacity
 
+    def reschedule(self, starts_at: datetime, ends_at: datetime, actor: str, at: datetime, field: str = "starts_at") -> None:
+        """Another time, while no volunteer is signed up (their bookings were for this one)."""
+        self.check_schedule(starts_at, ends_at, self.capacity)
+        if self.signed_up or self.attended or self.checked_in:
+            raise Conflict(f"{len(self.signed_up)} volunteers are signed up for this shift: its time cannot change", field=field)
+        if (starts_at, ends_at) != (self.starts_at, self.ends_at):
+            self._rescheduled(starts_at=starts_at, ends_at=ends_at, actor=actor, at=at)
+
+    @event("Rescheduled")
+    def _rescheduled(self, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
+        self.starts_at, self.ends_at = starts_at, ends_at
+
     # Sign-up -------------------------------------------------------------------
     def sign_up(self, volunteer_id: UUID, skills: list[str], actor: str, at: datetime) -> None:
         if at >= self.ends_at:
