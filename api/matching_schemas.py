@@ -157,6 +157,8 @@ class NeedSchema(Schema):
     starts_at = fields.AwareDateTime(metadata=d("Start."))
     ends_at = fields.AwareDateTime(metadata=d("End."))
     volunteers_needed = fields.Int(metadata=d("Slots."))
+    organization_name = fields.Str(metadata=d("The organization that posted it."))
+    by_station = fields.Bool(metadata=d("Posted by the practice station (实践站) of its community, on the community's behalf."))
     signed_up_count = fields.Int(metadata=d("Slots taken."))
     places_left = fields.Int(metadata=d("Slots left."))
     min_age = fields.Int(allow_none=True, metadata=d("Youngest age allowed."))
@@ -190,7 +192,9 @@ class CandidatesSchema(Schema):
     need_id = fields.UUID(metadata=d("The need."))
     candidates = fields.List(fields.Nested(CandidateSchema), metadata=d("Eligible volunteers, best first."))
     explained = fields.Nested(CandidateSchema, allow_none=True, metadata=d("The volunteer asked about, eligible or not."))
-    considered = fields.Int(metadata=d("Volunteers of the district who hold the required skills, have a weekly window that holds the need's time and are free then (no overlapping booking, within their weekly cap)."))
+    considered = fields.Int(metadata=d(
+        "Volunteers of the district who hold the required skills and have a weekly window that holds the need's time: those the "
+        "supply index finds, before bookings, weekly caps, age limits and declines exclude some of them."))
 
 
 # Supply ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import actor
-from api.schemas import AddOrganizerArgs, CreatedSchema, MinPositionArgs, OrganizationSchema, RegisterOrganizationArgs
+from api.schemas import AddOrganizerArgs, CreatedSchema, MinPositionArgs, OrganizationSchema, RegisterOrganizationArgs, StationArgs
 from api.services import services
 from projections import queries
 from timebank.domain.errors import NotFound
@@ -47,6 +47,16 @@ class Verify(MethodView):
         """Verify an organization (admins); only verified organizations publish projects"""
         services().timebank.verify_organization(actor(), organization_id)
         return {"id": organization_id}
+
+
+@blp.route("/<uuid:organization_id>/station")
+class Station(MethodView):
+    @blp.arguments(StationArgs)
+    @blp.response(204)
+    def post(self, args: dict[str, Any], organization_id: UUID) -> None:
+        """Designate a verified organization to run a registered community's practice station (admins): it then posts needs
+        on behalf of that community only; one organization a station"""
+        services().timebank.designate_station(actor(), organization_id, **args)
 
 
 @blp.route("/<uuid:organization_id>/organizers")

@@ -174,6 +174,18 @@ class RegisterOrganizationArgs(Schema):
     description = Text("What the organization does.", required=False, max_len=2000, min_len=0, load_default="")
 
 
+class StationArgs(Schema):
+    district = fields.Str(required=True, validate=validate.OneOf(BEIJING_DISTRICTS), metadata=d("District: the organization's."))
+    street = Text("Street or township (a registered institute).", max_len=64)
+    community = Text("Community or village (a registered station): the organization posts needs on its behalf.", max_len=64)
+
+
+class StationSchema(Schema):
+    district = fields.Str(metadata=d("District."))
+    street = fields.Str(metadata=d("Street or township."))
+    community = fields.Str(metadata=d("Community or village."))
+
+
 class AddOrganizerArgs(Schema):
     volunteer_id = fields.UUID(required=True, metadata=d("The volunteer who becomes an organizer."))
 
@@ -188,6 +200,8 @@ class OrganizationSchema(Schema):
     registered_at = fields.AwareDateTime(metadata=d("When registered."))
     verified_at = fields.AwareDateTime(allow_none=True, metadata=d("When verified."))
     organizers = fields.List(fields.UUID(), metadata=d("Organizer volunteer ids."))
+    station = fields.Nested(StationSchema, allow_none=True, metadata=d(
+        "The community whose practice station (实践站) it runs, if an admin designated it: its needs are that community's."))
 
 
 # Projects and shifts -------------------------------------------------------------------

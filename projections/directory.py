@@ -45,6 +45,9 @@ organizations = Table(
     Column("registered_by", Uuid, nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
     Column("verified_at", UTCDateTime),
+    # The community whose practice station it runs (in its district), if an admin designated it.
+    Column("station_street", String(64)),
+    Column("station_community", String(64)),
 )
 
 organizers = Table(
@@ -111,6 +114,10 @@ class Directory(Projection):
     @handles(event_of(Organization, "Verified"))
     def _organization_verified(self, batch: Batch, e: Any) -> None:
         batch.update(organizations, e.originator_id, verified=True, verified_at=e.at)
+
+    @handles(event_of(Organization, "StationDesignated"))
+    def _station_designated(self, batch: Batch, e: Any) -> None:
+        batch.update(organizations, e.originator_id, station_street=e.street, station_community=e.community)
 
     @handles(event_of(Organization, "OrganizerAdded"))
     def _organizer_added(self, batch: Batch, e: Any) -> None:

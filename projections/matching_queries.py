@@ -73,8 +73,13 @@ def search_shifts(conn: Connection, *, now: datetime, limit: int, offset: int, *
 
 
 def _need_query() -> Any:
-    return select(needs, shifts.c.signed_up_count, (needs.c.volunteers_needed - shifts.c.signed_up_count).label("places_left")).join(
-        shifts, shifts.c.id == needs.c.shift_id
+    o = organizations.c
+    by_station = case((and_(o.station_community == needs.c.community, o.station_street == needs.c.street), True), else_=False)
+    return (
+        select(needs, shifts.c.signed_up_count, (needs.c.volunteers_needed - shifts.c.signed_up_count).label("places_left"),
+               o.name.label("organization_name"), by_station.label("by_station"))
+        .join(shifts, shifts.c.id == needs.c.shift_id)
+        .join(organizations, o.id == needs.c.organization_id)
     )
 
 

@@ -42,6 +42,8 @@ def organization(conn: Connection, organization_id: UUID) -> dict[str, Any] | No
     if row is None:
         return None
     result = dict(row)
+    street, community = result.pop("station_street"), result.pop("station_community")
+    result["station"] = None if community is None else {"district": result["district"], "street": street, "community": community}
     result["organizers"] = [
         r.volunteer_id for r in conn.execute(select(organizers.c.volunteer_id).where(organizers.c.organization_id == organization_id))
     ]

@@ -125,6 +125,7 @@ POLICY: dict[Row, frozenset[str]] = {
     ("/api/organizations", "POST", "a new organization"): VOLUNTEERS,
     ("/api/organizations/<uuid:organization_id>", "GET", "an organization (public to members)"): MEMBERS,
     ("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"): frozenset({ADMIN}),
+    ("/api/organizations/<uuid:organization_id>/station", "POST", "a verified organization and a free station"): frozenset({ADMIN}),
     ("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"): frozenset({ORGANIZER}),
     ("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"): frozenset({ORGANIZER}),
     ("/api/organizations/<uuid:organization_id>/service-records", "GET", "an organization's records"): READERS | {ORGANIZER},
@@ -306,6 +307,8 @@ ACTIONS: dict[Row, tuple[tuple[str, ...], dict[Relation, frozenset[str]]]] = {
         (("/api/organizations", "POST", "a new organization"), "organization.register", {}),
         (("/api/organizations/<uuid:organization_id>", "GET", "an organization (public to members)"), "organization.read", {}),
         (("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"), "organization.verify", {}),
+        (("/api/organizations/<uuid:organization_id>/station", "POST", "a verified organization and a free station"),
+         "station.designate", {}),
         (("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"), "organization.act", {}),
         (("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"),
          "organization.act", {}),
@@ -728,6 +731,12 @@ class Case:
         expect(self.api.post(f"/api/organizations/{organization_id}/verify", {}, self.walk.admin), 200)
         return organization_id
 
+    def free_station(self) -> dict[str, str]:
+        """A community of the organizations' district, registered a moment ago: no organization runs its station."""
+        place = {"district": DISTRICT, "street": "测试街道（合成）", "community": f"测试社区{uuid4().hex[:6]}（合成）"}
+        expect(self.api.post("/api/places", {"rows": [place]}, self.walk.admin), 201)
+        return place
+
     @cached_property
     def member_unit(self) -> str:
         """A fresh member unit of the organizer (so each case has the whole quota of its year)."""
@@ -868,6 +877,8 @@ SCENARIOS: dict[Row, Callable[[Case], Call]] = {
         lambda c: Call(f"/api/organizations/{c.walk.organization_id}"),
     ("/api/organizations/<uuid:organization_id>/verify", "POST", "an unverified organization"):
         lambda c: Call(f"/api/organizations/{c.unverified_organization()}/verify", {}),
+    ("/api/organizations/<uuid:organization_id>/station", "POST", "a verified organization and a free station"):
+        lambda c: Call(f"/api/organizations/{c.verified_organization()}/station", c.free_station()),
     ("/api/organizations/<uuid:organization_id>/organizers", "POST", "add the volunteer as organizer"):
         lambda c: Call(f"/api/organizations/{c.unverified_organization()}/organizers", {"volunteer_id": c.owner.id}),
     ("/api/organizations/<uuid:organization_id>/organizers/<uuid:volunteer_id>", "DELETE", "a second organizer"):

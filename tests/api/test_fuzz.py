@@ -55,7 +55,13 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "POST /api/needs": {
         "positive_data_acceptance": "ends_at after starts_at and not past, at least one slot, a registered community, min_age <= max_age",
     },
-    "PATCH /api/needs/{need_id}": {"positive_data_acceptance": "min_age <= max_age; not fewer slots than volunteers signed up"},
+    "PATCH /api/needs/{need_id}": {
+        "positive_data_acceptance": "min_age <= max_age; not fewer slots than volunteers signed up; a time window that has not ended, "
+                                    "after its start and at most 24 h long",
+    },
+    "POST /api/organizations/{organization_id}/station": {
+        "positive_data_acceptance": "a registered community of the organization's district, whose station no one runs",
+    },
     "PUT /api/volunteers/{volunteer_id}/availability": {
         "positive_data_acceptance": "a window ends after it starts; the cap is 1 to 84 hours; the caller is the volunteer (the fuzzer is an admin)",
     },

@@ -268,3 +268,44 @@ def test_an_organizer_moves_a_need_to_another_time_while_nobody_is_signed_up(wal
     problem = expect(walk.api.request("PATCH", f"/api/needs/{two}", token=walk.organizer.token, json=afternoon), 409)
     assert problem["field"] == "starts_at" and "signed up" in problem["message"]
     assert event_count(services) == before
+
+
+def test_a_station_posts_needs_on_behalf_of_its_community_and_no_other(walk: Walk, places: None, services: Services) -> None:
+    station = {"district": "朝阳区", "street": "三里屯街道", "community": "幸福村社区"}
+    organization = f"/api/organizations/{walk.organization_id}"
+    assert expect(walk.api.get(organization, walk.organizer.token), 200)["station"] is None
+    expect(walk.api.post(f"{organization}/station", station, walk.organizer.token), 403)  # admins designate stations
+
+    # Refused, changing nothing: an unregistered community, another district's, an unverified organization.
+    haidian = {"district": "海淀区", "street": "学院路街道", "community": "石油大院社区"}
+    expect(walk.api.post("/api/places", {"rows": [haidian]}, walk.admin), 201)
+    other = expect(walk.api.post("/api/organizations", {"name": "幸福村志愿者协会", "district": "朝阳区"}, walk.organizer.token), 201)["id"]
+    before = event_count(services)
+    assert expect(walk.api.post(f"{organization}/station", {**station, "community": "不存在社区"}, walk.admin), 422)["field"] == "community"
+    assert expect(walk.api.post(f"{organization}/station", haidian, walk.admin), 422)["field"] == "district"
+    assert expect(walk.api.post(f"/api/organizations/{other}/station", station, walk.admin), 422)["field"] == "organization_id"
+    assert event_count(services) == before
+
+    expect(walk.api.post(f"{organization}/station", station, walk.admin), 204)
+    assert expect(walk.api.get(organization, walk.organizer.token), 200)["station"] == station
+    # One organization a station, one station an organization.
+    expect(walk.api.post(f"/api/organizations/{other}/verify", token=walk.admin), 200)
+    assert expect(walk.api.post(f"/api/organizations/{other}/station", station, walk.admin), 409)["field"] == "community"
+    assert expect(walk.api.post(f"{organization}/station", {**station, "community": "三里屯北社区"}, walk.admin), 409)["field"] == "organization_id"
+
+    need_id = post_need(walk)  # for its own community
+    need = expect(walk.api.get(f"/api/needs/{need_id}", walk.organizer.token), 200)
+    assert (need["by_station"], need["organization_name"]) == (True, "三里屯社区志愿服务队")
+    found = expect(walk.api.get("/api/needs", walk.volunteer().token, station="幸福村社区"), 200)
+    assert [(n["id"], n["by_station"]) for n in found] == [(need_id, True)]
+    before = event_count(services)
+    problem = expect(walk.api.post("/api/needs", need_body(walk, community="三里屯北社区"), walk.organizer.token), 422)
+    assert problem["field"] == "community" and "幸福村社区" in problem["message"]
+    assert event_count(services) == before
+
+    # The other organization, now the station of 三里屯北社区, posts for that community only.
+    expect(walk.api.post(f"/api/organizations/{other}/station", {**station, "community": "三里屯北社区"}, walk.admin), 204)
+    project = expect(walk.api.post("/api/projects", {"organization_id": other, "name": "助老", "category": "elderly_care",
+                                                     "person_in_charge": "李老师"}, walk.organizer.token), 201)["id"]
+    problem = expect(walk.api.post("/api/needs", need_body(walk, organization_id=other, project_id=project), walk.organizer.token), 422)
+    assert problem["field"] == "community"

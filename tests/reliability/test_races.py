@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -185,11 +186,29 @@ def last_item(walk: Walk, contenders: Contenders) -> Counter[int]:
     return Counter(status for status, _ in results)
 
 
+def one_station(walk: Walk, contenders: Contenders) -> Counter[int]:
+    place = {"district": "朝阳区", "street": "三里屯街道", "community": f"竞赛社区{uuid4().hex[:6]}（合成）"}
+    expect(walk.api.post("/api/places", {"rows": [place]}, walk.admin), 201)
+    organizations = []
+    for i in range(CONTENDERS):
+        body = {"name": f"社区服务队{i}", "district": "朝阳区"}
+        organization_id = expect(walk.api.post("/api/organizations", body, walk.organizer.token), 201)["id"]
+        expect(walk.api.post(f"/api/organizations/{organization_id}/verify", token=walk.admin), 200)
+        organizations.append(organization_id)
+    results = contenders.race([(f"/api/organizations/{o}/station", walk.admin, place) for o in organizations])
+    winner = one_winner(results, 204)
+    walk.api.position = max(walk.api.position, walk.event_count())
+    stations = [expect(walk.api.get(f"/api/organizations/{o}", walk.admin), 200)["station"] for o in organizations]
+    assert stations == [place if i == winner else None for i in range(CONTENDERS)]
+    return Counter(status for status, _ in results)
+
+
 RACES: dict[str, Callable[[Walk, Contenders], Counter[int]]] = {
     "double spend": double_spend,
     "last place on a shift": last_place,
     "one record, many decisions": one_decision,
     "last item of an incentive": last_item,
+    "one organization a station": one_station,
 }
 
 

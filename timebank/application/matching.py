@@ -66,6 +66,7 @@ class Matching(TimeBankBase):
         skills = VOCABULARY.skills_of(required_skills, "required_skills")
         category = VOCABULARY.category(category or project.category)
         self._check_place(district, street, community, required=True)
+        org.require_for_its_community({"district": district, "street": street, "community": community})
         check_need(starts_at=starts_at, ends_at=ends_at, volunteers_needed=volunteers_needed, min_age=min_age, max_age=max_age, now=now)
         Shift.check_schedule(starts_at, ends_at, volunteers_needed)
         shift = Shift(

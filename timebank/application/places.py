@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from timebank.application.base import TimeBankBase, retrying
 from timebank.domain.actors import Actor
+from timebank.domain.errors import Conflict
 from timebank.domain.permissions import require
-from timebank.domain.places import BEIJING_DISTRICTS, DistrictPlaces, check_district
+from timebank.domain.places import BEIJING_DISTRICTS, DistrictPlaces, StationSeat, check_district
 
 
 class Places(TimeBankBase):
@@ -36,6 +38,20 @@ class Places(TimeBankBase):
             changed.append(places)
         self.save(*changed)
         return added
+
+    @retrying
+    def designate_station(self, actor: Actor, organization_id: UUID, *, district: str, street: str, community: str) -> None:
+        """The verified organization runs the practice station of a registered community of its
+        district (one organization a station, one station an organization)."""
+        require(actor, "station.designate")
+        self._check_place(district, street, community, required=True)
+        if StationSeat.create_id(district, street, community) in self.repository:
+            raise Conflict(f"the station of {community} is run by another organization", field="community")
+        organization = self.get_organization(organization_id)
+        now = self._now()
+        organization.run_station({"district": district, "street": street, "community": community}, actor, now)
+        seat = StationSeat(district=district, street=street, community=community, organization_id=organization_id, actor=actor.ref, at=now)
+        self.save(organization, seat)
 
     def _district_places(self, district: str, actor: str, at: datetime) -> DistrictPlaces:
         return self._get_or_new(

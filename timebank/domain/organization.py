@@ -8,7 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.actors import Actor, Role
-from timebank.domain.errors import Conflict, RuleViolation
+from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.permissions import require
 
 
@@ -31,6 +31,7 @@ class Organization(Aggregate):
         self.registered_by = registered_by
         self.organizers: list[UUID] = [registered_by]
         self.verified = False
+        self.station: dict[str, str] | None = None  # the community whose practice station (实践站) it runs
 
     # Queries -----------------------------------------------------------------
     def is_organizer(self, actor: Actor) -> bool:
@@ -57,6 +58,27 @@ class Organization(Aggregate):
     @event("Verified")
     def _verified(self, actor: str, at: datetime) -> None:
         self.verified = True
+
+    def run_station(self, place: dict[str, str], actor: Actor, at: datetime) -> None:
+        """Run the practice station (实践站) of a community of its district (admins designate it):
+        it then posts needs on behalf of that community, and for no other."""
+        require(actor, "station.designate")
+        self.require_verified()
+        if self.station is not None:
+            raise Conflict(f"this organization runs the station of {self.station['community']} already", field="organization_id")
+        if place["district"] != self.district:
+            raise InvalidInput(f"the organization is in {self.district}: it runs a station of that district", field="district")
+        self._station_designated(district=place["district"], street=place["street"], community=place["community"], actor=actor.ref, at=at)
+
+    @event("StationDesignated")
+    def _station_designated(self, district: str, street: str, community: str, actor: str, at: datetime) -> None:
+        self.station = {"district": district, "street": street, "community": community}
+
+    def require_for_its_community(self, place: dict[str, str]) -> None:
+        """A station's organization posts needs on behalf of its own community only."""
+        if self.station is not None and place != self.station:
+            raise InvalidInput(f"this organization runs the station of {self.station['community']}: its needs are for that community",
+                               field="community")
 
     def add_organizer(self, volunteer_id: UUID, actor: Actor, at: datetime) -> None:
         self.require_organizer(actor)

@@ -52,6 +52,7 @@ POLICY: dict[str, Rule] = {
     "rules.read": _rule({MEMBER}, "the rule sets and the vocabulary are read with a token"),
     "places.read": _rule({MEMBER}, "the practice hierarchy is public to members"),
     "places.register": _rule({ADMIN}, "only admins register institutes and stations"),
+    "station.designate": _rule({ADMIN}, "only admins designate the organization that runs a station"),
     # Volunteers and their logins.
     "volunteer.read": _rule({SELF} | READERS, "a volunteer's profile and records are theirs, auditors' and admins'"),
     "volunteer.erase": _rule({SELF, ADMIN}, "personal data is erased by the volunteer or an admin"),

@@ -94,3 +94,15 @@ class DistrictPlaces(Aggregate):
                 raise InvalidInput("a community needs its street", field=f"{prefix}street")
             if community not in self.streets[street]:
                 raise InvalidInput(f"unknown community {community!r} in {street}", field=f"{prefix}community")
+
+
+class StationSeat(Aggregate):
+    """Which organization runs a community's practice station (实践站): one for each community."""
+
+    @staticmethod
+    def create_id(district: str, street: str, community: str) -> UUID:
+        return natural_id("station", f"{district}/{street}/{community}")
+
+    @event("Designated")
+    def __init__(self, district: str, street: str, community: str, organization_id: UUID, actor: str, at: datetime) -> None:
+        self.organization_id = organization_id
