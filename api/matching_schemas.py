@@ -157,7 +157,7 @@ class NeedSchema(Schema):
     starts_at = fields.AwareDateTime(metadata=d("Start."))
     ends_at = fields.AwareDateTime(metadata=d("End."))
     volunteers_needed = fields.Int(metadata=d("Slots."))
-    organization_name = fields.Str(metadata=d("The organization that posted it."))
+    organization_name = fields.Str(allow_none=True, metadata=d("The organization that posted it (null while its view catches up)."))
     by_station = fields.Bool(metadata=d("Posted by the practice station (实践站) of its community, on the community's behalf."))
     signed_up_count = fields.Int(metadata=d("Slots taken."))
     places_left = fields.Int(metadata=d("Slots left."))

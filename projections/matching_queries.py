@@ -79,7 +79,7 @@ def _need_query() -> Any:
         select(needs, shifts.c.signed_up_count, (needs.c.volunteers_needed - shifts.c.signed_up_count).label("places_left"),
                o.name.label("organization_name"), by_station.label("by_station"))
         .join(shifts, shifts.c.id == needs.c.shift_id)
-        .join(organizations, o.id == needs.c.organization_id)
+        .outerjoin(organizations, o.id == needs.c.organization_id)  # another view: it may lag behind
     )
 
 
@@ -288,14 +288,16 @@ def _candidate_statement(dialect: str, part: str, skills: int, *, street: bool =
     return _scored(dialect, found.cte("eligible"), *where)
 
 
-def _parameters(demand: Demand, district: str, now: datetime, slot: tuple[int, int, int], floor: float | None = None) -> dict[str, Any]:
+def _parameters(demand: Demand, district: str, slot: tuple[int, int, int], now: datetime | None = None,
+                floor: float | None = None) -> dict[str, Any]:
+    """The values of the candidate query's parameters for a need (`now`: for bookings and proposals)."""
     monday, next_monday = week_of(demand.starts_at)
     escaped = demand.category.replace("/", "//").replace("%", "/%").replace("_", "/_")
     values = {
         "district": district, "street": demand.place.get("street") or "", "community": demand.place.get("community") or "",
         "weekday": slot[0], "begin": slot[1], "finish": slot[2], "category": demand.category, "category_pattern": f'%"{escaped}"%',
         "starts_at": demand.starts_at, "ends_at": demand.ends_at, "minutes": demand.minutes, "monday": monday,
-        "next_monday": next_monday, "now": now, "since": now - timedelta(days=RECENT_DAYS), "floor": floor,
+        "next_monday": next_monday, "now": now, "since": None if now is None else now - timedelta(days=RECENT_DAYS), "floor": floor,
     }
     values.update((f"skill_{i}", code) for i, code in enumerate(sorted(demand.required_skills)))
     return values
@@ -311,7 +313,7 @@ def near_supply(conn: Connection, demand: Demand, district: str, now: datetime) 
     if slot is None or not demand.place.get("street"):
         return _nothing(conn)
     statement = _candidate_statement(conn.dialect.name, NEAR, len(demand.required_skills))
-    return conn.execute(statement, _parameters(demand, district, now, slot))
+    return conn.execute(statement, _parameters(demand, district, slot, now))
 
 
 def far_supply(conn: Connection, demand: Demand, district: str, now: datetime, *, preferring: bool,
@@ -323,7 +325,7 @@ def far_supply(conn: Connection, demand: Demand, district: str, now: datetime, *
         return _nothing(conn)
     statement = _candidate_statement(conn.dialect.name, FAR, len(demand.required_skills), street=bool(demand.place.get("street")),
                                      preferring=preferring, floor=floor is not None)
-    return conn.execute(statement, _parameters(demand, district, now, slot, floor))
+    return conn.execute(statement, _parameters(demand, district, slot, now, floor))
 
 
 def found_count(conn: Connection, demand: Demand, district: str) -> int:
@@ -333,7 +335,7 @@ def found_count(conn: Connection, demand: Demand, district: str) -> int:
     if slot is None:
         return 0
     statement = _candidate_statement(conn.dialect.name, COUNT, len(demand.required_skills))
-    return int(conn.execute(statement, _parameters(demand, district, now=demand.starts_at, slot=slot)).scalar_one())
+    return int(conn.execute(statement, _parameters(demand, district, slot)).scalar_one())
 
 
 def supplies(conn: Connection, volunteer_ids: Iterable[UUID], now: datetime, around: tuple[datetime, datetime]) -> dict[UUID, Supply]:
