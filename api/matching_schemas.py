@@ -129,7 +129,8 @@ class UpdateNeedArgs(Schema):
     )
     starts_at = fields.AwareDateTime(metadata=d(
         "A new start, ISO 8601 with offset: the need's shift moves with it. Only while no volunteer is signed up (409): "
-        "their bookings were for the old time. Open proposals stay; accepting one checks overlaps again."))
+        "their bookings were for the old time. Open proposals stay; accepting one checks overlaps and the volunteer's "
+        "availability again."))
     ends_at = fields.AwareDateTime(metadata=d("A new end: after the start, in the future, at most 24 h after the start."))
 
     @validates_schema

@@ -597,8 +597,11 @@ class Case:
         return need_id
 
     def proposal(self) -> tuple[str, str]:
-        """(need, proposal): the owner proposed for a new need of the organization."""
+        """(need, proposal): the owner, free every day at any hour, proposed for a new need of the organization."""
         need_id = self.need()
+        whole_days = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in range(7)]
+        owner = UUID(self.owner.id)
+        self.world.services.timebank.offer_supply(Actor(Role.VOLUNTEER, owner), owner, availability=whole_days)
         self.world.services.timebank.record_run(
             Actor(Role.ADMIN, uuid4()), [Pairing(UUID(need_id), UUID(self.owner.id), 0.5, {})], needs=1, slots=2, solver="test", districts=[]
         )

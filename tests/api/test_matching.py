@@ -255,6 +255,15 @@ def test_an_organizer_moves_a_need_to_another_time_while_nobody_is_signed_up(wal
 
     expect(walk.api.post("/api/matching/runs", {"district": "朝阳区"}, walk.admin), 201)
     proposal = expect(walk.api.get(f"/api/needs/{need_id}/proposals", walk.organizer.token), 200)[0]
+    # A proposal is open, nobody is signed up: the need may move; the proposal, made for the morning,
+    # cannot be accepted for the afternoon (outside the volunteer's windows), and can once it is back.
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json=afternoon), 204)
+    before = event_count(services)
+    problem = expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 422)
+    assert problem["field"] == "proposal_id" and "availability" in problem["message"]
+    assert event_count(services) == before
+    expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token,
+                            json={"starts_at": morning[0], "ends_at": morning[1]}), 204)
     expect(walk.api.post(f"/api/proposals/{proposal['id']}/accept", {}, walk.organizer.token), 204)
     # Signed up (and the need filled): the time cannot move; an open need with a sign-up is refused with a 409.
     assert expect(walk.api.request("PATCH", f"/api/needs/{need_id}", token=walk.organizer.token, json=afternoon), 409)["field"] == "need_id"

@@ -59,11 +59,20 @@ def test_a_need_whose_window_has_ended_is_refused(app: TimeBank) -> None:
     assert refused.value.field == "ends_at"
 
 
+def free_volunteer(app: TimeBank) -> Any:
+    """A first-aider whose weekly windows hold any time of day (proposals come from runs, which
+    propose only volunteers whose windows hold the need)."""
+    volunteer = a_volunteer(app, skills=["first_aid"])
+    whole_days = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in range(7)]
+    app.offer_supply(as_volunteer(volunteer.volunteer_id), volunteer.volunteer_id, availability=whole_days)
+    return volunteer
+
+
 def test_accepting_a_proposal_signs_the_volunteer_up_and_the_last_slot_fills_the_need(app: TimeBank) -> None:
     scene = a_scene(app)
     need_id = a_need(app, scene, volunteers_needed=1, min_age=18)
     need = app.get_need(need_id)
-    volunteer = a_volunteer(app, skills=["first_aid"])
+    volunteer = free_volunteer(app)
     app.record_run(an_admin(), [Pairing(need_id, volunteer.volunteer_id, 0.8, {})], needs=1, slots=1, solver="test", districts=["朝阳区"])
     proposal_id = Proposal.create_id(need_id, volunteer.volunteer_id)
     app.accept_proposal(scene.organizer_actor, proposal_id)
@@ -125,10 +134,23 @@ def test_volunteers_offer_windows_a_cap_and_places_for_themselves_only(app: Time
 
 
 def accepted(app: TimeBank, scene: Scene, need_id: UUID) -> UUID:
-    volunteer = a_volunteer(app, skills=["first_aid"])
+    volunteer = free_volunteer(app)
     app.record_run(an_admin(), [Pairing(need_id, volunteer.volunteer_id, 0.8, {})], needs=1, slots=1, solver="test", districts=["朝阳区"])
     app.accept_proposal(scene.organizer_actor, Proposal.create_id(need_id, volunteer.volunteer_id))
     return volunteer.volunteer_id
+
+
+def test_a_proposal_is_accepted_only_while_the_volunteers_windows_hold_the_needs_time(app: TimeBank) -> None:
+    scene = a_scene(app)
+    need_id = a_need(app, scene, volunteers_needed=1)
+    volunteer = free_volunteer(app)
+    app.record_run(an_admin(), [Pairing(need_id, volunteer.volunteer_id, 0.8, {})], needs=1, slots=1, solver="test", districts=["朝阳区"])
+    proposal_id = Proposal.create_id(need_id, volunteer.volunteer_id)
+    app.offer_supply(as_volunteer(volunteer.volunteer_id), volunteer.volunteer_id, availability=[])  # no windows any more
+    with writes_nothing(app), pytest.raises(RuleViolation) as refused:
+        app.accept_proposal(scene.organizer_actor, proposal_id)
+    assert refused.value.field == "proposal_id"
+    assert volunteer.volunteer_id not in app.get_shift(app.get_need(need_id).shift_id).signed_up
 
 
 def test_a_needs_slots_change_with_its_shifts_places_never_below_the_sign_ups(app: TimeBank) -> None:

@@ -12,7 +12,7 @@ from timebank.application.base import TimeBankBase, retrying
 from timebank.clock import local_date
 from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import InvalidInput, NotFound, RuleViolation
-from timebank.domain.matching import check_windows
+from timebank.domain.matching import available, check_windows
 from timebank.domain.need import Need, check_need
 from timebank.domain.permissions import permits, require
 from timebank.domain.proposal import MatchingRun, Proposal
@@ -215,7 +215,8 @@ class Matching(TimeBankBase):
     @retrying
     def accept_proposal(self, actor: Actor, proposal_id: UUID) -> None:
         """The organizer accepts: the volunteer is signed up to the need's shift (capacity, skills,
-        overlaps and the need's age limits hold); the need is filled when its last slot is."""
+        overlaps, the need's age limits and the volunteer's weekly availability hold, as they are
+        now); the need is filled when its last slot is."""
         proposal = self.get_proposal(proposal_id)
         self._require_organizer(actor, proposal.organization_id, field="proposal_id")
         need = self.get_need(proposal.need_id)
@@ -227,6 +228,9 @@ class Matching(TimeBankBase):
         age = self.age_exclusion(need.id, volunteer.id)
         if age:
             raise RuleViolation(age, field="volunteer_id")
+        if not available(volunteer.availability, shift.starts_at, shift.ends_at):
+            # The need's time (it may have moved since the proposal) or the volunteer's windows changed.
+            raise RuleViolation("the volunteer's weekly availability does not hold the need's time now", field="proposal_id")
         shift.sign_up(volunteer.id, volunteer.skills, actor.ref, now)
         volunteer.commit_to_shift(shift.id, shift.starts_at, shift.ends_at, actor.ref, now)
         if len(shift.signed_up) >= shift.capacity:
