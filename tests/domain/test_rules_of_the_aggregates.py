@@ -7,9 +7,11 @@ from uuid import uuid4
 
 import pytest
 
+from timebank.domain.actors import Actor, Role
 from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.ids import ISSUANCE_ACCOUNT_ID
 from timebank.domain.ledger import CORRECTION, TimeAccount, open_transfer, resolve_transfer
+from timebank.domain.organization import Organization
 from timebank.domain.rules import RuleBook, RuleSet
 from timebank.domain.shift import Shift
 
@@ -87,3 +89,39 @@ def test_rule_versions_apply_from_their_effective_date() -> None:
     assert book.in_force(date(2027, 1, 1)).credits_for(60) == 90
     with pytest.raises(ValueError):
         book.in_force(date(2020, 1, 1))
+
+
+class TestStations:
+    PLACE = {"district": "朝阳区", "street": "三里屯街道", "community": "幸福村社区"}
+
+    def an_organization(self, verified: bool = True) -> Organization:
+        organization = Organization(name="队", district="朝阳区", street=None, description="", registered_by=uuid4(), actor="x", at=T0)
+        if verified:
+            organization.verify(Actor(Role.ADMIN), T0)
+        return organization
+
+    def test_a_station_posts_for_its_own_community_only(self) -> None:
+        organization = self.an_organization()
+        organization.require_for_its_community({**self.PLACE, "community": "三里屯北社区"})  # not a station yet: any community
+        organization.run_station(dict(self.PLACE), Actor(Role.ADMIN), T0)
+        organization.require_for_its_community(dict(self.PLACE))
+        with pytest.raises(InvalidInput) as refused:
+            organization.require_for_its_community({**self.PLACE, "community": "三里屯北社区"})
+        assert refused.value.field == "community"
+
+    def test_only_a_verified_organization_of_the_district_runs_one_station(self) -> None:
+        with pytest.raises(RuleViolation):
+            self.an_organization(verified=False).run_station(dict(self.PLACE), Actor(Role.ADMIN), T0)
+        with pytest.raises(InvalidInput) as refused:
+            self.an_organization().run_station({**self.PLACE, "district": "海淀区"}, Actor(Role.ADMIN), T0)
+        assert refused.value.field == "district"
+        organization = self.an_organization()
+        organization.run_station(dict(self.PLACE), Actor(Role.ADMIN), T0)
+        with pytest.raises(Conflict):
+            organization.run_station({**self.PLACE, "community": "三里屯北社区"}, Actor(Role.ADMIN), T0)
+
+    def test_an_organization_from_a_snapshot_taken_before_stations_runs_none(self) -> None:
+        organization = self.an_organization()
+        del organization.__dict__["station"]  # as a snapshot of an older version restores it
+        assert organization.station is None
+        organization.require_for_its_community({**self.PLACE, "community": "三里屯北社区"})

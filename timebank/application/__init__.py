@@ -55,5 +55,5 @@ class TimeBank(
     env = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
 
-__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying", "Redemption", "CodeUse"]
-__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying", "Pairing"]
+__all__ = ["TimeBank", "LoginCode", "LoginResult", "BatchEntry", "Registration", "DateAsISO", "TransferRequest", "TransferResult", "retrying",
+           "Redemption", "CodeUse", "Pairing"]

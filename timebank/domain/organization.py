@@ -13,6 +13,9 @@ from timebank.domain.permissions import require
 
 
 class Organization(Aggregate):
+    # Read where a snapshot taken before stations existed lacks it (as Volunteer.availability).
+    station: dict[str, str] | None = None
+
     @event("Registered")
     def __init__(
         self,
