@@ -63,27 +63,23 @@ supply = Table(
 # and categories, a street's volunteers and a volunteer's bookings from the index alone, never from
 # the table (10 µs a row fewer at a million volunteers; docs/PERFORMANCE.md).
 
-supply_skills = Table(
-    "supply_skills",
-    metadata,
-    Column("skill", String(40), primary_key=True),
-    Column("volunteer_id", Uuid, primary_key=True),
-    Column("district", String(64), nullable=False),
-    Index("ix_supply_skills_district", "district", "skill", "volunteer_id"),
-    sqlite_with_rowid=False,
-)
+def _codes_table(name: str, code: str) -> Table:
+    """A volunteer's codes of one kind (`code`: skill or category), a row each, with their district."""
+    return Table(
+        name,
+        metadata,
+        Column(code, String(40), primary_key=True),
+        Column("volunteer_id", Uuid, primary_key=True),
+        Column("district", String(64), nullable=False),
+        Index(f"ix_{name}_district", "district", code, "volunteer_id"),
+        sqlite_with_rowid=False,
+    )
 
-# Service categories, a row each, so that the candidate query finds a district's volunteers who
-# prefer a need's category without reading the others (see projections/matching_queries.py).
-supply_categories = Table(
-    "supply_categories",
-    metadata,
-    Column("category", String(40), primary_key=True),
-    Column("volunteer_id", Uuid, primary_key=True),
-    Column("district", String(64), nullable=False),
-    Index("ix_supply_categories_district", "district", "category", "volunteer_id"),
-    sqlite_with_rowid=False,
-)
+
+supply_skills = _codes_table("supply_skills", "skill")
+# Service categories, so that the candidate query finds a district's volunteers who prefer a
+# need's category without reading the others (see projections/matching_queries.py).
+supply_categories = _codes_table("supply_categories", "category")
 
 # The weekly availability windows, a row each, so that the candidate query and runs find the
 # volunteers whose window holds a need's time with an index instead of reading a district's rows.

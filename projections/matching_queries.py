@@ -149,10 +149,16 @@ def _with(table: Any, column: str, district: Any, code: Any) -> Any:
 def _slot_holders(district: Any, slot: tuple[Any, Any, Any], street: Any = None) -> Any:
     """Volunteers of the district (of a street of it) with a weekly window that holds the slot
     (weekday, start minute, end minute); one row a window."""
+    w = supply_windows.c
+    query = select(w.volunteer_id).where(w.district == district, *_holds(slot))
+    return query if street is None else query.where(w.street == street)
+
+
+def _holds(slot: tuple[Any, Any, Any]) -> list[Any]:
+    """The conditions on a `supply_windows` row that it holds the slot (weekday, start minute, end minute)."""
     weekday, begin, finish = slot
     w = supply_windows.c
-    query = select(w.volunteer_id).where(w.district == district, w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish)
-    return query if street is None else query.where(w.street == street)
+    return [w.weekday == weekday, w.start_minute <= begin, w.end_minute >= finish]
 
 
 def _found(district: Any, skills: Sequence[Any], slot: tuple[Any, Any, Any] | None, *, category: Any = None) -> Any:
@@ -270,8 +276,7 @@ def _candidate_statement(dialect: str, part: str, skills: int, *, street: bool =
             return [select(sk.volunteer_id).where(sk.skill == code, sk.volunteer_id == volunteer_id).exists() for code in codes]
 
         living = _slot_holders(district, slot, P("street")).where(*skilled(w.volunteer_id))
-        holds = select(w.volunteer_id).where(w.volunteer_id == pp.volunteer_id, w.weekday == slot[0], w.start_minute <= slot[1],
-                                             w.end_minute >= slot[2]).exists()
+        holds = select(w.volunteer_id).where(w.volunteer_id == pp.volunteer_id, *_holds(slot)).exists()
         preferring_street = select(pp.volunteer_id).where(pp.district == district, pp.street == P("street"), holds,
                                                           *skilled(pp.volunteer_id))
         return _scored(dialect, union(living, preferring_street).cte("eligible"))
@@ -281,8 +286,9 @@ def _candidate_statement(dialect: str, part: str, skills: int, *, street: bool =
     if not preferring:
         where.append(~_has_category())
     if floor:
-        highest = (WEIGHTS["skill_fit"] * _fit() + WEIGHTS["distance"] * (literal(1.0) - literal(2.0) / literal(3.0))
-                   + WEIGHTS["reliability"] * (s.attended + literal(1.0)) / (s.attended + literal(2.0)) + WEIGHTS["fairness"])
+        # The part's highest score with this volunteer's reliability from their attendance alone.
+        reliability = (s.attended + literal(1.0)) / (s.attended + literal(2.0))
+        highest = literal(far_bound(preferring) - WEIGHTS["reliability"]) + WEIGHTS["reliability"] * reliability
         where.append(highest >= P("floor"))
     found = _found(district, codes, slot, category=P("category") if preferring else None)
     return _scored(dialect, found.cte("eligible"), *where)

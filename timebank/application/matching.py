@@ -104,7 +104,7 @@ class Matching(TimeBankBase):
             changed.append(shift)
         if starts_at is not None or ends_at is not None:
             starts_at, ends_at = starts_at or need.starts_at, ends_at or need.ends_at
-            need.reschedule(starts_at, ends_at, len(shift.signed_up), actor.ref, now)
+            need.reschedule(starts_at, ends_at, actor.ref, now)
             shift.reschedule(starts_at, ends_at, actor.ref, now)
         if volunteers_needed is not None:
             need.change_slots(volunteers_needed, len(shift.signed_up), actor.ref, now)

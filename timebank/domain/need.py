@@ -115,15 +115,10 @@ class Need(Aggregate):
     def _slots_changed(self, volunteers_needed: int, actor: str, at: datetime) -> None:
         self.volunteers_needed = volunteers_needed
 
-    def reschedule(self, starts_at: datetime, ends_at: datetime, signed_up: int, actor: str, at: datetime) -> None:
-        """Another time window while open and before anyone is signed up (their bookings, and the
-        other bookings they were checked against, were for the old time); one that has not ended."""
+    def reschedule(self, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
+        """Another time window while open, one that has not ended (its shift, which moves with it,
+        refuses an impossible window and moving while anyone is signed up: Shift.reschedule)."""
         self.require_open()
-        if signed_up:
-            raise Conflict(f"{signed_up} volunteers are signed up for the current time: cancel their sign-ups first, or close "
-                           "this need and post another", field="starts_at")
-        if ends_at <= starts_at:
-            raise InvalidInput("ends_at must be after starts_at", field="ends_at")
         if ends_at <= at:
             raise InvalidInput("the need's time window has already ended", field="ends_at")
         if (starts_at, ends_at) != (self.starts_at, self.ends_at):

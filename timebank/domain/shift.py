@@ -73,7 +73,8 @@ class Shift(Aggregate):
         """Another time, while no volunteer is signed up (their bookings were for this one)."""
         self.check_schedule(starts_at, ends_at, self.capacity)
         if self.signed_up or self.attended or self.checked_in:
-            raise Conflict(f"{len(self.signed_up)} volunteers are signed up for this shift: its time cannot change", field=field)
+            raise Conflict(f"{len(self.signed_up)} volunteers are signed up for the current time: cancel their sign-ups first, or "
+                           "close this and post another (their bookings were for this time)", field=field)
         if (starts_at, ends_at) != (self.starts_at, self.ends_at):
             self._rescheduled(starts_at=starts_at, ends_at=ends_at, actor=actor, at=at)
 
