@@ -36,6 +36,7 @@ pytestmark = [
                        reason=f"needs Debian's headless Chromium: apt-get install chromium chromium-driver ({CHROMIUM}, {CHROMEDRIVER})"),
 ]
 webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install '.[test]')")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as seen  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -131,11 +132,22 @@ def shoot(driver: Any, name: str, tmp_path: Path) -> Path:
     return path
 
 
+def click_through(driver: Any, button: Any) -> None:
+    """Click a link, or a button that posts a form, and wait until the page that answers has
+    replaced the old one. Reading an element while Chrome swaps the document can fail with a transient "Node with
+    given id does not belong to the document" (it did in CI), so the wait first sees the old page's
+    root go stale, ignoring that error, and only then do the checks read the new page."""
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(seen.staleness_of(old_page))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def log_in(driver: Any, base: str, token: str) -> None:
     driver.get(base + "/login?lang=zh")
     form = driver.find_element(By.ID, "token-login")
     form.find_element(By.NAME, "token").send_keys(token)
-    form.find_element(By.TAG_NAME, "button").click()
+    click_through(driver, form.find_element(By.TAG_NAME, "button"))
     WebDriverWait(driver, 10).until(seen.presence_of_element_located((By.CSS_SELECTOR, "form[action='/logout']")))
 
 
@@ -149,14 +161,14 @@ def test_an_organizer_confirms_and_accepts_and_an_auditor_reads_the_charts(demo:
     # The organizer confirms a pending record from the console.
     log_in(browser, base, access["organizer_token"])
     browser.get(f"{base}/console")
-    browser.find_element(By.CSS_SELECTOR, f"a[href='/console/{organization_id}']").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, f"a[href='/console/{organization_id}']"))
     assert "待对接需求" in browser.find_element(By.TAG_NAME, "main").text
-    browser.find_element(By.ID, "pending-link").click()
+    click_through(browser, browser.find_element(By.ID, "pending-link"))
     boxes = browser.find_elements(By.NAME, "record_id")
     assert boxes, "the demo leaves pending records for its organizer"
     record_id = boxes[0].get_attribute("value")
     boxes[0].click()
-    browser.find_element(By.ID, "confirm-selected").click()
+    click_through(browser, browser.find_element(By.ID, "confirm-selected"))
     wait.until(seen.presence_of_element_located((By.ID, "outcomes")))
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "处理 1 条：1 条成功，0 条未完成。" in main and f"{record_id}\n" not in main
@@ -167,7 +179,7 @@ def test_an_organizer_confirms_and_accepts_and_an_auditor_reads_the_charts(demo:
     browser.get(f"{base}/console/{organization_id}/needs/{need_id}")
     table = browser.find_element(By.ID, "proposals").text
     assert "技能匹配" in table and "公平性" in table and "待处理" in table
-    browser.find_element(By.CSS_SELECTOR, "#proposals button.accept").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "#proposals button.accept"))
     wait.until(seen.text_to_be_present_in_element((By.ID, "proposals"), "已接受"))
     assert "已接受匹配建议" in browser.find_element(By.TAG_NAME, "main").text
     shoot(browser, "console-proposal-accepted", tmp_path)
@@ -175,7 +187,7 @@ def test_an_organizer_confirms_and_accepts_and_an_auditor_reads_the_charts(demo:
     assert [p["status"] for p in proposals][0] == "accepted"
 
     # The auditor opens the statistics: three charts drawn on the server, each with its CSV.
-    browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/logout'] button"))
     log_in(browser, base, access["auditor_token"])
     browser.get(f"{base}/stats")
     wait.until(lambda d: d.execute_script("return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))
