@@ -12,6 +12,7 @@ import pytest
 from tests.builders import Scene, a_scene, a_volunteer, an_admin, as_volunteer, make_app, writes_nothing
 from timebank.application import Pairing, TimeBank
 from timebank.domain.errors import Conflict, Forbidden, InvalidInput, RuleViolation
+from timebank.domain.matching import week_of
 from timebank.domain.need import CLOSED, FILLED
 from timebank.domain.proposal import Proposal
 
@@ -151,6 +152,30 @@ def test_a_proposal_is_accepted_only_while_the_volunteers_windows_hold_the_needs
         app.accept_proposal(scene.organizer_actor, proposal_id)
     assert refused.value.field == "proposal_id"
     assert volunteer.volunteer_id not in app.get_shift(app.get_need(need_id).shift_id).signed_up
+
+
+def test_a_proposal_is_accepted_only_within_the_volunteers_weekly_cap(app: TimeBank) -> None:
+    """Runs respect the cap, but proposals from several runs could together exceed it: acceptance
+    counts the week's bookings as they are then."""
+    scene = a_scene(app)
+    monday, _ = week_of(app.clock() + timedelta(days=7))
+    first = a_need(app, scene, volunteers_needed=1, starts_at=monday + timedelta(hours=9), ends_at=monday + timedelta(hours=12))
+    second = a_need(app, scene, volunteers_needed=1, starts_at=monday + timedelta(days=1, hours=9), ends_at=monday + timedelta(days=1, hours=11))
+    following_week = a_need(app, scene, volunteers_needed=1, starts_at=monday + timedelta(days=7, hours=9),
+                            ends_at=monday + timedelta(days=7, hours=11))
+    volunteer = free_volunteer(app)
+    whole_days = [{"weekday": day, "start": "00:00", "end": "24:00"} for day in range(7)]
+    app.offer_supply(as_volunteer(volunteer.volunteer_id), volunteer.volunteer_id, availability=whole_days, weekly_hours_cap=4)
+    for need_id in (first, second, following_week):  # one run each, as several nightly runs would
+        app.record_run(an_admin(), [Pairing(need_id, volunteer.volunteer_id, 0.8, {})], needs=1, slots=1, solver="test", districts=["朝阳区"])
+    app.accept_proposal(scene.organizer_actor, Proposal.create_id(first, volunteer.volunteer_id))  # 3 h of 4
+
+    with writes_nothing(app), pytest.raises(RuleViolation) as refused:
+        app.accept_proposal(scene.organizer_actor, Proposal.create_id(second, volunteer.volunteer_id))  # 2 h more
+    assert refused.value.field == "proposal_id" and "weekly cap is 4 h" in str(refused.value)
+    assert volunteer.volunteer_id not in app.get_shift(app.get_need(second).shift_id).signed_up
+    app.accept_proposal(scene.organizer_actor, Proposal.create_id(following_week, volunteer.volunteer_id))  # another week
+    assert volunteer.volunteer_id in app.get_shift(app.get_need(following_week).shift_id).signed_up
 
 
 def test_a_needs_slots_change_with_its_shifts_places_never_below_the_sign_ups(app: TimeBank) -> None:

@@ -133,6 +133,52 @@ class TestOverlappingBookings:
         assert list(volunteer.commitments) == [str(second)]
 
 
+def capped(hours: int | None) -> Volunteer:
+    volunteer = a_volunteer()
+    volunteer.offer(availability=[], weekly_hours_cap=hours, preferred_places=[], skills=SKILLED, service_categories=[],
+                    actor="x", at=T0)
+    return volunteer
+
+
+class TestWeeklyCap:
+    """T0 is a Wednesday, 10:00 in Beijing; its week runs from Monday 16 November 00:00 (Beijing)."""
+
+    MONDAY = datetime(2026, 11, 15, 16, 0, tzinfo=timezone.utc)  # Monday 00:00 in Beijing
+
+    def test_the_cap_counts_the_bookings_that_start_in_the_shifts_beijing_week(self) -> None:
+        volunteer = capped(4)
+        volunteer.commit_to_shift(uuid4(), START, END, "x", T0)  # 3 h
+        thursday = START + timedelta(days=1)
+        assert volunteer.weekly_cap_exclusion(uuid4(), thursday, thursday + timedelta(hours=1)) is None  # exactly 4 h
+        reason = volunteer.weekly_cap_exclusion(uuid4(), thursday, thursday + timedelta(hours=1, minutes=1))
+        assert reason is not None and "4 h" in reason and "180 min" in reason and "61" in reason
+        next_monday = self.MONDAY + timedelta(days=7)
+        assert volunteer.weekly_cap_exclusion(uuid4(), next_monday, next_monday + timedelta(hours=4)) is None
+        sunday_night = next_monday - timedelta(hours=2)  # still this week in Beijing
+        assert volunteer.weekly_cap_exclusion(uuid4(), sunday_night, sunday_night + timedelta(hours=2)) is not None
+
+    def test_a_shift_already_held_is_not_counted_twice_and_no_cap_excludes_nothing(self) -> None:
+        volunteer, held = capped(3), uuid4()
+        volunteer.commit_to_shift(held, START, END, "x", T0)
+        assert volunteer.weekly_cap_exclusion(held, START, END) is None
+        uncapped = capped(None)
+        uncapped.commit_to_shift(uuid4(), START, END, "x", T0)
+        assert uncapped.weekly_cap_exclusion(uuid4(), START + timedelta(days=1), START + timedelta(days=1, hours=12)) is None
+
+    def test_ended_bookings_of_the_current_week_are_kept_and_earlier_weeks_forgotten(self) -> None:
+        volunteer, last_week, wednesday, friday = capped(4), uuid4(), uuid4(), uuid4()
+        volunteer.commit_to_shift(last_week, START - timedelta(days=7), END - timedelta(days=7), "x", T0 - timedelta(days=8))
+        volunteer.commit_to_shift(wednesday, START, END, "x", T0)
+        assert set(volunteer.commitments) == {str(wednesday)}  # last week's has ended: forgotten
+        later = END + timedelta(days=1)  # Thursday: Wednesday's shift has ended, in the same week
+        volunteer.commit_to_shift(friday, START + timedelta(days=2), START + timedelta(days=2, hours=1), "x", later)
+        assert set(volunteer.commitments) == {str(wednesday), str(friday)}
+        saturday = START + timedelta(days=3)
+        assert volunteer.weekly_cap_exclusion(uuid4(), saturday, saturday + timedelta(minutes=1)) is not None  # 3 h + 1 h held
+        volunteer.commit_to_shift(uuid4(), START + timedelta(days=7), END + timedelta(days=7), "x", self.MONDAY + timedelta(days=7))
+        assert str(wednesday) not in volunteer.commitments and str(friday) not in volunteer.commitments
+
+
 class TestAttendance:
     def test_check_in_opens_two_hours_before_the_start_and_closes_at_the_end(self) -> None:
         shift = a_shift(capacity=4)

@@ -215,8 +215,8 @@ class Matching(TimeBankBase):
     @retrying
     def accept_proposal(self, actor: Actor, proposal_id: UUID) -> None:
         """The organizer accepts: the volunteer is signed up to the need's shift (capacity, skills,
-        overlaps, the need's age limits and the volunteer's weekly availability hold, as they are
-        now); the need is filled when its last slot is."""
+        overlaps, the need's age limits, the volunteer's weekly availability and weekly-hours cap
+        hold, as they are now); the need is filled when its last slot is."""
         proposal = self.get_proposal(proposal_id)
         self._require_organizer(actor, proposal.organization_id, field="proposal_id")
         need = self.get_need(proposal.need_id)
@@ -231,6 +231,10 @@ class Matching(TimeBankBase):
         if not available(volunteer.availability, shift.starts_at, shift.ends_at):
             # The need's time (it may have moved since the proposal) or the volunteer's windows changed.
             raise RuleViolation("the volunteer's weekly availability does not hold the need's time now", field="proposal_id")
+        over_cap = volunteer.weekly_cap_exclusion(shift.id, shift.starts_at, shift.ends_at)
+        if over_cap:
+            # Proposals from several runs, or sign-ups since, may together exceed the cap.
+            raise RuleViolation(over_cap, field="proposal_id")
         shift.sign_up(volunteer.id, volunteer.skills, actor.ref, now)
         volunteer.commit_to_shift(shift.id, shift.starts_at, shift.ends_at, actor.ref, now)
         if len(shift.signed_up) >= shift.capacity:

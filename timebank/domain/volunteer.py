@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.ids import natural_id
+from timebank.domain.matching import booked_minutes, week_of
 from timebank.domain.rules import RuleSet
 
 SEXES = ("female", "male", "unspecified")
@@ -158,9 +159,27 @@ class Volunteer(Aggregate):
 
     @event("CommittedToShift")
     def _committed(self, shift_id: UUID, starts_at: datetime, ends_at: datetime, actor: str, at: datetime) -> None:
-        # Keep the state small for long-lived volunteers: drop commitments that have ended.
-        self.commitments = {k: v for k, v in self.commitments.items() if v[1] > at}
+        # Keep the state small for long-lived volunteers: drop commitments that have ended, but
+        # not those of the current (Beijing) week, which its weekly cap still counts.
+        monday, _ = week_of(at)
+        self.commitments = {k: v for k, v in self.commitments.items() if v[1] > at or v[0] >= monday}
         self.commitments[str(shift_id)] = [starts_at, ends_at]
+
+    def weekly_cap_exclusion(self, shift_id: UUID, starts_at: datetime, ends_at: datetime) -> str | None:
+        """Why booking the shift would break the volunteer's weekly-hours cap, or None. Counts as
+        the matching view does (timebank.domain.matching.booked_minutes): the whole minutes of
+        the bookings held that start in the Beijing week the shift starts in. Commitments of the
+        current week and later are all kept, so a shift that has not ended is counted exactly."""
+        if self.weekly_hours_cap is None:
+            return None
+        monday, next_monday = week_of(starts_at)
+        held = sum(booked_minutes(start, end) for key, (start, end) in self.commitments.items()
+                   if key != str(shift_id) and monday <= start < next_monday)
+        wanted = booked_minutes(starts_at, ends_at)
+        if held + wanted <= self.weekly_hours_cap * 60:
+            return None
+        return (f"the volunteer's weekly cap is {self.weekly_hours_cap} h: {held} min are booked in that week "
+                f"and this shift adds {wanted}")
 
     def release_shift(self, shift_id: UUID, actor: str, at: datetime) -> None:
         if str(shift_id) in self.commitments:
