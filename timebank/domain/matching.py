@@ -133,7 +133,7 @@ def exclusion(demand: Demand, supply: Supply, *, declined: bool = False) -> str 
         return AVAILABILITY
     if any(start < demand.ends_at and demand.starts_at < end for start, end in supply.bookings):
         return DOUBLE_BOOKING
-    if supply.weekly_cap_minutes is not None and booked_minutes_in_week(supply, demand.starts_at) + demand.minutes > supply.weekly_cap_minutes:
+    if supply.weekly_cap_minutes is not None and booked_minutes_in_week(supply.bookings, demand.starts_at) + demand.minutes > supply.weekly_cap_minutes:
         return WEEKLY_CAP
     return None
 
@@ -143,9 +143,10 @@ def booked_minutes(starts_at: datetime, ends_at: datetime) -> int:
     return int((ends_at - starts_at).total_seconds() // 60)
 
 
-def booked_minutes_in_week(supply: Supply, moment: datetime) -> int:
+def booked_minutes_in_week(bookings: Iterable[Sequence[datetime]], moment: datetime) -> int:
+    """The minutes of the bookings (start, end) that start in the Beijing week holding the moment."""
     monday, next_monday = week_of(moment)
-    return sum(booked_minutes(start, end) for start, end in supply.bookings if monday <= start < next_monday)
+    return sum(booked_minutes(start, end) for start, end in bookings if monday <= start < next_monday)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from timebank.domain.errors import Conflict, InvalidInput, RuleViolation
 from timebank.domain.ids import natural_id
-from timebank.domain.matching import booked_minutes, week_of
+from timebank.domain.matching import booked_minutes, booked_minutes_in_week, week_of
 from timebank.domain.rules import RuleSet
 
 SEXES = ("female", "male", "unspecified")
@@ -167,14 +167,12 @@ class Volunteer(Aggregate):
 
     def weekly_cap_exclusion(self, shift_id: UUID, starts_at: datetime, ends_at: datetime) -> str | None:
         """Why booking the shift would break the volunteer's weekly-hours cap, or None. Counts as
-        the matching view does (timebank.domain.matching.booked_minutes): the whole minutes of
+        the matching rules do (timebank.domain.matching.booked_minutes_in_week): the whole minutes of
         the bookings held that start in the Beijing week the shift starts in. Commitments of the
         current week and later are all kept, so a shift that has not ended is counted exactly."""
         if self.weekly_hours_cap is None:
             return None
-        monday, next_monday = week_of(starts_at)
-        held = sum(booked_minutes(start, end) for key, (start, end) in self.commitments.items()
-                   if key != str(shift_id) and monday <= start < next_monday)
+        held = booked_minutes_in_week((v for k, v in self.commitments.items() if k != str(shift_id)), starts_at)
         wanted = booked_minutes(starts_at, ends_at)
         if held + wanted <= self.weekly_hours_cap * 60:
             return None
