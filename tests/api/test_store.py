@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import psycopg
@@ -77,3 +78,27 @@ def test_creating_tables_in_one_schema_never_waits_for_another_schema(settings: 
 def _start_and_stop_here(settings: Settings) -> str:
     build_services(settings).close()
     return "ok"
+
+
+@postgres_only
+def test_start_up_waits_for_a_slow_first_connection_longer_than_a_request_would(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request waits POSTGRES_CONNECT_TIMEOUT (1 s) for a pooled connection; start-up, whose first
+    connection is made while the new pool is still connecting, waits longer (a busy CI machine once
+    took over a second)."""
+    from eventsourcing.postgres import ConnectionPool, PostgresFactory
+
+    from timebank.application import TimeBank
+
+    assert settings.event_store_env()["POSTGRES_CONNECT_TIMEOUT"] == "1"
+    connect = ConnectionPool._connect
+
+    def slow_connect(self: Any, timeout: float | None = None) -> Any:
+        time.sleep(1.5)
+        return connect(self, timeout=timeout)
+
+    monkeypatch.setattr(ConnectionPool, "_connect", slow_connect)
+    app = TimeBank(env=settings.event_store_env())  # before the start-up wait: PoolTimeout after 1 s
+    try:
+        assert isinstance(app.factory, PostgresFactory) and app.factory.datastore.pool.get_stats()["connections_num"] >= 1
+    finally:
+        app.close()

@@ -19,7 +19,9 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
 from timebank.application.ports import PasswordHasher, TokenSigner, Vault, keyed_hash
 from timebank.clock import local_date, utcnow
@@ -55,6 +57,10 @@ A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 8
 MAX_BATCH_ENTRIES = 500
+# How long start-up waits for the first PostgreSQL connection. POSTGRES_CONNECT_TIMEOUT (1 s,
+# timebank/settings.py) is how long a request waits for a pooled connection; the first one is made
+# while the new pool is still connecting, which on a busy machine took longer (a CI run failed so).
+FIRST_CONNECTION_TIMEOUT = 15.0
 _last_position: ContextVar[int | None] = ContextVar("timebank_last_position", default=None)
 
 
@@ -123,6 +129,16 @@ class TimeBankBase(Application):
         # Adapters (adapters/: vault, passwords, tokens) for what the application must not do itself: encryption,
         # password hashing, token signing. Use cases that need a missing one refuse to run.
         self._vault, self._passwords, self._tokens = vault, passwords, tokens
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        """The store's factory; on PostgreSQL, its pool opened and its first connection made before
+        the recorder creates its tables (with the start-up timeout, not the per-request one)."""
+        factory = super().construct_factory(env)
+        if isinstance(factory, PostgresFactory):
+            factory.datastore.pool.open()
+            with factory.datastore.pool.connection(timeout=FIRST_CONNECTION_TIMEOUT):
+                pass
+        return factory
 
     @property
     def vault(self) -> Vault:
