@@ -4,17 +4,19 @@ Run as `python -m tests.reliability.crash_projector_child` with the deployment's
 builds the services, adds `Counting` to the projections and follows the log a page at a time
 until it has caught up, then exits. It prints `ready` once the tables exist, `begin` before each
 page and `end <n>` after the page's transaction committed, so the test can tell whether a SIGKILL
-landed inside a batch.
+landed inside a batch. Each transaction pauses before it commits (CRASH_PROJECTOR_PAUSE), so kills
+land inside batches however fast the machine is.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, Uuid
+from sqlalchemy import Column, Integer, MetaData, Table, Uuid, event
 
 from projections.base import Projection, handles
 from projections.batch import Batch
@@ -23,6 +25,9 @@ from timebank.domain.ledger import TimeAccount, Transfer
 from timebank.domain.volunteer import Volunteer
 
 PAGE = int(os.environ.get("CRASH_PROJECTOR_PAGE", "250"))
+# Seconds each transaction stays open, its rows written, before it commits. Without it a page took
+# 10 ms on an idle machine and the whole log was projected before the test's first kill.
+PAUSE = float(os.environ.get("CRASH_PROJECTOR_PAUSE", "0.02"))
 
 counting_metadata = MetaData()
 handled = Table(
@@ -62,6 +67,7 @@ def main() -> int:
     app = services.timebank
     projector = Announcing(app.recorder, app.mapper, services.engine, projections=[*all_projections(), Counting()])
     projector.create_tables()
+    event.listen(services.engine, "commit", lambda _conn: time.sleep(PAUSE))  # before the store's commit
     print("ready", flush=True)
     while projector.run_once(PAGE):
         pass
